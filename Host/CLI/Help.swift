@@ -1,0 +1,63 @@
+enum Help {
+    static let overview = """
+    berth: runs plugin services (.so files), each in its own worker process
+    on its own Unix socket, answering JSON requests.
+
+    Usage: berth <command> [options]
+
+    Commands:
+      serve    load the plugins in a folder and serve them
+      call     send one request to a service and print the answer
+      status   show the plugins the running host serves
+      help     show help for a command (berth help serve)
+
+    Run `berth <command> --help` for a command's options.
+    """
+
+    static let serve = """
+    Usage: berth serve [--plugins DIR] [--run-dir DIR] [options]
+
+    Loads every *.so in DIR (default plugins.d) into its own worker process
+    and serves each on <run-dir>/<plugin name>.sock (default run dir: run).
+    Also serves the control socket <run-dir>/berth.sock, writes
+    <run-dir>/berth.pid, and creates <run-dir>/.auth_token on first start.
+    SIGTERM or SIGINT: finish in-flight requests, stop workers, remove the
+    sockets and pid file, exit 0.
+
+    Options:
+      --plugins DIR            folder of plugin libraries (plugins.d)
+      --run-dir DIR            folder for sockets, pid and token (run)
+      --max-request-bytes N    larger requests get 413 (1048576)
+      --drain-seconds S        how long stopping workers may finish requests (10)
+      --log-format text|json   log line format on stderr (text)
+      --log-level L            debug, info, warn or error (info)
+    """
+
+    static let call = """
+    Usage: berth call [--run-dir DIR] SERVICE METHOD PATH [JSON-DATA]
+
+    Sends one request to <run-dir>/SERVICE.sock with the token from
+    <run-dir>/.auth_token, prints the response line, and exits 1 when the
+    status is 400 or more (2 when the service cannot be reached).
+
+    Example: berth call greeter GET /hello/bob
+             berth call cecho POST /echo '{"a":1}'
+
+    Options:
+      --run-dir DIR      where the sockets are (run)
+      --id JSON          request id to send (echoed in the response)
+      --timeout S        seconds to wait for the answer (30)
+    """
+
+    static let status = """
+    Usage: berth status [--run-dir DIR] [--json]
+
+    Shows each plugin: name, state, pid, requests, errors, latency, restarts,
+    and why a plugin failed to load. --json prints the control socket's
+    GET /status answer as it is.
+    """
+
+    static func topic(_ name: String) -> String? {
+        ["serve": serve, "call": call, "status": status][name]
+    }
+}

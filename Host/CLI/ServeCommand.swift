@@ -1,0 +1,144 @@
+import BerthControl
+import BerthPOSIX
+import BerthSupervisor
+import BerthWire
+import Glibc
+
+/// `berth serve`: the host's whole life as one explicit sequence.
+///
+///   1. block signals (before any thread exists) and read them from a signalfd
+///   2. prepare the run directory and take the pid-file lock
+///   3. load or create the token
+///   4. open the control socket
+///   5. start a worker per plugin; log "ready" when all have settled
+///   6. run the event loop until SIGTERM/SIGINT
+///   7. shut down: control socket, plugin sockets, workers (drained), pid file
+enum ServeCommand {
+    static func main(_ raw: [String]) -> Int32 {
+        var configuration = Configuration()
+        do {
+            let arguments = try Arguments(raw, valued: ["plugins", "run-dir", "max-request-bytes", "drain-seconds", "log-format", "log-level"], flags: [])
+            if let extra = arguments.positional.first { throw Arguments.Problem(description: "unexpected argument \(extra)") }
+            configuration.pluginsDirectory = arguments.options["plugins"] ?? configuration.pluginsDirectory
+            configuration.runDirectory = arguments.options["run-dir"] ?? configuration.runDirectory
+            if let bytes = try arguments.number("max-request-bytes") { configuration.maxRequestBytes = max(64, Int(bytes)) }
+            if let drain = try arguments.number("drain-seconds") { configuration.drainSeconds = drain }
+            if let format = arguments.options["log-format"] {
+                guard let parsed = Log.Format(rawValue: format) else { throw Arguments.Problem(description: "--log-format is text or json") }
+                Log.format = parsed
+                configuration.logFormat = format
+            }
+            if let level = arguments.options["log-level"] {
+                guard let parsed = Log.Level(rawValue: level) else { throw Arguments.Problem(description: "--log-level is debug, info, warn or error") }
+                Log.minimumLevel = parsed
+            }
+        } catch {
+            usageError("\(error)", help: Help.serve)
+        }
+        configuration.executable = ChildProcess.currentExecutable()
+
+        do {
+            let host = try Host(configuration)
+            return host.run()
+        } catch {
+            Log.error("cannot start: \(error)")
+            return 1
+        }
+    }
+}
+
+/// The running host: owns the event loop, the supervisor and the control
+/// server, and shuts them down in order.
+final class Host {
+    private let configuration: Configuration
+    private let signals: SignalChannel
+    private let loop: EventLoop
+    private let pidFile: FileDescriptor
+    private let supervisor: Supervisor
+    private let controlListener: FileDescriptor
+    private let control: LineServer
+    private var stopping = false
+
+    init(_ configuration: Configuration) throws {
+        self.configuration = configuration
+        signals = try SignalChannel([SIGTERM, SIGINT, SIGHUP, SIGCHLD])
+        SignalChannel.ignoreBrokenPipe()
+        loop = try EventLoop()
+
+        try Files.makeDirectory(configuration.runDirectory, mode: 0o700)
+        pidFile = try Host.lockPidFile(configuration.pidFilePath, runDirectory: configuration.runDirectory)
+        let token = try AuthToken.loadOrCreate(runDirectory: configuration.runDirectory)
+        supervisor = Supervisor(loop: loop, configuration: configuration, token: token)
+
+        try UnixSocket.replaceIfStale(configuration.controlSocketPath)
+        controlListener = try UnixSocket.listen(at: configuration.controlSocketPath, mode: 0o660)
+        control = LineServer(loop: loop, listener: controlListener,
+                             handler: ControlHandler(supervisor: supervisor, configuration: configuration, token: token))
+    }
+
+    /// Only one host per run directory: the pid file is locked for the
+    /// host's whole life, so a second `berth serve` finds out at once.
+    static func lockPidFile(_ path: String, runDirectory: String) throws -> FileDescriptor {
+        let fd = try FileDescriptor.open(path, O_RDWR | O_CREAT, mode: 0o644)
+        if flock(fd.rawValue, LOCK_EX | LOCK_NB) != 0 {
+            let holder = (try? fd.readAll()).map { String(decoding: $0, as: UTF8.self).trimmingWhitespace() } ?? "?"
+            fd.close()
+            throw Errno(EADDRINUSE, "another berth (pid \(holder)) is serving \(runDirectory); stop it first or use another --run-dir")
+        }
+        _ = ftruncate(fd.rawValue, 0)
+        try fd.writeAll("\(getpid())\n")
+        return fd
+    }
+
+    func run() -> Int32 {
+        do {
+            try control.start()
+            try loop.register(signals.fd, .readable) { [unowned self] _ in self.handleSignals() }
+            try supervisor.start { [unowned self] in self.announceReady() }
+        } catch {
+            Log.error("cannot start: \(error)")
+            shutdown()
+            loop.run()
+            return 1
+        }
+        loop.run()
+        Log.info("stopped")
+        return 0
+    }
+
+    private func announceReady() {
+        let serving = supervisor.slots.filter { $0.state == .running }.compactMap(\.name)
+        let failed = supervisor.slots.filter { $0.state == .failed }.count
+        Log.info("ready: \(serving.count) plugin(s) serving [\(serving.joined(separator: ", "))], \(failed) failed; control socket \(configuration.controlSocketPath)")
+    }
+
+    private func handleSignals() {
+        for signal in signals.drain() {
+            switch signal {
+            case SIGCHLD:
+                supervisor.reapChildren()
+            case SIGTERM, SIGINT:
+                Log.info("\(SignalChannel.name(signal)) received: finishing in-flight requests and stopping")
+                shutdown()
+            case SIGHUP:
+                Log.warn("SIGHUP received: hot reload is not available in this version; restart berth to load changed plugins")
+            default:
+                break
+            }
+        }
+    }
+
+    private func shutdown() {
+        guard !stopping else { return }
+        stopping = true
+        control.stopAccepting()
+        Files.remove(configuration.controlSocketPath)
+        controlListener.close()
+        control.closeAll()
+        supervisor.shutdown { [unowned self] in
+            Files.remove(self.configuration.pidFilePath)
+            self.pidFile.close()
+            self.loop.stop()
+        }
+    }
+}

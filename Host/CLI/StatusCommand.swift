@@ -1,0 +1,50 @@
+import BerthPOSIX
+import BerthWire
+import Glibc
+
+/// `berth status`: the control socket's GET /status as a table.
+enum StatusCommand {
+    static func main(_ raw: [String]) -> Int32 {
+        let arguments: Arguments
+        do {
+            arguments = try Arguments(raw, valued: ["run-dir"], flags: ["json"])
+        } catch {
+            usageError("\(error)", help: Help.status)
+        }
+        let runDirectory = arguments.options["run-dir"] ?? "run"
+        let line = WireClient.requestLine(method: "GET", path: "/status", token: CallCommand.readToken(runDirectory), data: nil)
+        return CallCommand.send(line, to: "\(runDirectory)/berth.sock", timeout: 10) { response in
+            if arguments.flags.contains("json") {
+                print(String(decoding: response, as: UTF8.self))
+            } else {
+                print(table(JSONValue.parse(response)?["data"]))
+            }
+        }
+    }
+
+    static func table(_ status: JSONValue?) -> String {
+        guard let host = status?["host"], let plugins = status?["plugins"]?.arrayValue else { return "no status" }
+        var lines = ["berth pid \(text(host["pid"])), started \(text(host["started_at"])), plugins from \(text(host["plugins_dir"]))"]
+        let header = ["NAME", "VERSION", "STATE", "PID", "REQUESTS", "ERRORS", "MEAN ms", "P99 ms", "RESTARTS", "FILE"]
+        var rows = [header]
+        var problems: [String] = []
+        for plugin in plugins {
+            rows.append(["name", "version", "state", "pid", "requests", "errors", "mean_ms", "p99_ms", "restarts", "file"].map { text(plugin[$0]) })
+            if let error = plugin["error"]?.stringValue { problems.append("\(text(plugin["file"])): \(error)") }
+            if plugin["error"] == .null, let exit = plugin["last_exit"]?.stringValue { problems.append("\(text(plugin["name"])): last worker \(exit)") }
+        }
+        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            lines.append(zip(row, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  "))
+        }
+        return (lines + problems).joined(separator: "\n")
+    }
+
+    private static func text(_ value: JSONValue?) -> String {
+        switch value {
+        case .none, .some(.null): return "-"
+        case .some(.string(let s)): return s
+        case .some(let other): return other.serialized()
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import BerthPOSIX
+import Glibc
+
+/// `berth <command>`: serve (the host), worker (started by the host, not
+/// by hand), call, status, help.
+let arguments = Array(CommandLine.arguments.dropFirst())
+let command = arguments.first ?? "help"
+let rest = Array(arguments.dropFirst())
+
+func usageError(_ message: String, help: String) -> Never {
+    Log.source = "berth"
+    FileDescriptor.standardError.writeLine("berth: \(message)\n\n\(help)")
+    exit(64)
+}
+
+if rest.contains("--help") || rest.contains("-h"), let text = Help.topic(command) {
+    print(text)
+    exit(0)
+}
+
+switch command {
+case "serve":
+    exit(ServeCommand.main(rest))
+case "worker":
+    WorkerCommand.main(rest)
+case "call":
+    exit(CallCommand.main(rest))
+case "status":
+    exit(StatusCommand.main(rest))
+case "help", "--help", "-h":
+    if let topic = rest.first {
+        guard let text = Help.topic(topic) else { usageError("no command named \(topic)", help: Help.overview) }
+        print(text)
+    } else {
+        print(Help.overview)
+    }
+case "--version", "version":
+    print("berth 0.1.0 (plugin ABI 1.0)")
+default:
+    usageError("unknown command \(command)", help: Help.overview)
+}
+
+extension FileDescriptor {
+    func writeLine(_ text: String) {
+        try? writeAll(text + "\n")
+    }
+}

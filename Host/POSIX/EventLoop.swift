@@ -1,0 +1,104 @@
+import CBerthShims
+import Glibc
+
+/// A single-threaded epoll loop with one-shot timers. Host and workers each
+/// run one; all their work happens on its thread, so nothing here locks.
+public final class EventLoop {
+    public struct Events: OptionSet {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        public static let readable = Events(rawValue: BERTH_EPOLLIN)
+        public static let writable = Events(rawValue: BERTH_EPOLLOUT)
+        /// Error or hang-up: always reported, never needs asking for.
+        public static let hangup = Events(rawValue: BERTH_EPOLLHUP | BERTH_EPOLLERR)
+    }
+
+    public typealias Handler = (Events) -> Void
+    public typealias TimerID = UInt64
+
+    private let epoll: FileDescriptor
+    /// Indexed by fd number: a lookup per event without hashing.
+    private var handlers: [Handler?] = []
+    private var timers: [(deadline: UInt64, id: TimerID, action: () -> Void)] = []
+    private var nextTimerID: TimerID = 1
+    private var running = false
+
+    public init() throws {
+        epoll = FileDescriptor(rawValue: try syscall("epoll_create1") { berth_epoll_create() })
+    }
+
+    deinit { epoll.close() }
+
+    public func register(_ fd: FileDescriptor, _ events: Events, _ handler: @escaping Handler) throws {
+        let index = Int(fd.rawValue)
+        if index >= handlers.count { handlers.append(contentsOf: repeatElement(nil, count: index + 64 - handlers.count)) }
+        handlers[index] = handler
+        _ = try syscall("epoll_ctl(ADD)") {
+            berth_epoll_ctl(epoll.rawValue, BERTH_EPOLL_CTL_ADD, fd.rawValue, events.rawValue, UInt64(fd.rawValue))
+        }
+    }
+
+    public func modify(_ fd: FileDescriptor, _ events: Events) {
+        _ = berth_epoll_ctl(epoll.rawValue, BERTH_EPOLL_CTL_MOD, fd.rawValue, events.rawValue, UInt64(fd.rawValue))
+    }
+
+    /// Stops watching `fd` (call before closing it).
+    public func unregister(_ fd: FileDescriptor) {
+        _ = berth_epoll_ctl(epoll.rawValue, BERTH_EPOLL_CTL_DEL, fd.rawValue, 0, 0)
+        if Int(fd.rawValue) < handlers.count { handlers[Int(fd.rawValue)] = nil }
+    }
+
+    @discardableResult
+    public func schedule(afterSeconds seconds: Double, _ action: @escaping () -> Void) -> TimerID {
+        let id = nextTimerID
+        nextTimerID += 1
+        let deadline = Clock.monotonicNanoseconds() + UInt64(max(0, seconds) * 1e9)
+        let index = timers.firstIndex { $0.deadline > deadline } ?? timers.endIndex
+        timers.insert((deadline, id, action), at: index)
+        return id
+    }
+
+    public func cancel(_ id: TimerID) {
+        timers.removeAll { $0.id == id }
+    }
+
+    public func stop() { running = false }
+
+    /// Runs until `stop()`.
+    public func run() {
+        running = true
+        var events = [berth_epoll_event](repeating: berth_epoll_event(), count: 128)
+        while running {
+            let count = events.withUnsafeMutableBufferPointer {
+                berth_epoll_wait(epoll.rawValue, $0.baseAddress, Int32($0.count), nextTimeoutMilliseconds())
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                Log.error("\(Errno.current("epoll_wait")); stopping the event loop")
+                return
+            }
+            for i in 0..<Int(count) {
+                let fd = Int(events[i].data)
+                // A handler earlier in this batch may have closed this fd.
+                guard fd < handlers.count, let handler = handlers[fd] else { continue }
+                handler(Events(rawValue: events[i].events))
+            }
+            runDueTimers()
+        }
+    }
+
+    private func nextTimeoutMilliseconds() -> Int32 {
+        guard let first = timers.first else { return -1 }
+        let now = Clock.monotonicNanoseconds()
+        if first.deadline <= now { return 0 }
+        return Int32(min((first.deadline - now + 999_999) / 1_000_000, 60_000))
+    }
+
+    private func runDueTimers() {
+        let now = Clock.monotonicNanoseconds()
+        while let first = timers.first, first.deadline <= now {
+            timers.removeFirst()
+            first.action()
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Glibc
+
+/// An open file descriptor. A value type: whoever created it closes it.
+public struct FileDescriptor: Hashable, CustomStringConvertible {
+    public let rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    public static let standardInput = FileDescriptor(rawValue: 0)
+    public static let standardError = FileDescriptor(rawValue: 2)
+
+    public var description: String { "fd \(rawValue)" }
+
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> FileDescriptor {
+        let fd = try syscall("open(\(path))") { Glibc.open(path, flags | O_CLOEXEC, mode) }
+        return FileDescriptor(rawValue: fd)
+    }
+
+    public func close() {
+        _ = Glibc.close(rawValue)
+    }
+
+    /// Reads up to `count` bytes into `buffer`; 0 means end of file.
+    public func read(into buffer: UnsafeMutableRawPointer, count: Int) throws -> Int {
+        try syscall("read") { Glibc.read(rawValue, buffer, count) }
+    }
+
+    /// Writes some of the bytes; returns how many (a short write is normal on
+    /// a non-blocking socket).
+    public func write(_ buffer: UnsafeRawPointer, count: Int) throws -> Int {
+        try syscall("write") { Glibc.write(rawValue, buffer, count) }
+    }
+
+    /// Writes all the bytes, looping over short writes (blocking fds only).
+    public func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count {
+            done += try write(bytes.baseAddress! + done, count: bytes.count - done)
+        }
+    }
+
+    public func writeAll(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try writeAll($0) }
+    }
+
+    public func writeAll(_ string: String) throws {
+        try writeAll(Array(string.utf8))
+    }
+
+    /// Reads until end of file.
+    public func readAll() throws -> [UInt8] {
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try read(into: $0.baseAddress!, count: $0.count) }
+            if n == 0 { return result }
+            result.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    public func setNonBlocking(_ on: Bool = true) throws {
+        let flags = try syscall("fcntl(F_GETFL)") { fcntl(rawValue, F_GETFL) }
+        _ = try syscall("fcntl(F_SETFL)") { fcntl(rawValue, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK) }
+    }
+
+    public func setCloseOnExec(_ on: Bool = true) throws {
+        _ = try syscall("fcntl(F_SETFD)") { fcntl(rawValue, F_SETFD, on ? FD_CLOEXEC : 0) }
+    }
+
+    public func duplicate() throws -> FileDescriptor {
+        FileDescriptor(rawValue: try syscall("dup") { fcntl(rawValue, F_DUPFD_CLOEXEC, 0) })
+    }
+
+    /// Size in bytes (fstat).
+    public func size() throws -> Int {
+        var st = stat()
+        _ = try syscall("fstat") { fstat(rawValue, &st) }
+        return Int(st.st_size)
+    }
+}

@@ -1,0 +1,72 @@
+import Glibc
+
+/// Whole-file helpers for the few files Berth owns (pid, token, plugins).
+public enum Files {
+    public static func read(_ path: String) throws -> [UInt8] {
+        let fd = try FileDescriptor.open(path, O_RDONLY)
+        defer { fd.close() }
+        return try fd.readAll()
+    }
+
+    public static func readString(_ path: String) throws -> String {
+        String(decoding: try read(path), as: UTF8.self)
+    }
+
+    /// Writes to a temporary name and renames it into place, so a reader
+    /// never sees half a file.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t) throws {
+        let temporary = "\(path).tmp.\(getpid())"
+        let fd = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+        do {
+            try fd.writeAll(bytes)
+            _ = try syscall("fchmod(\(temporary))") { fchmod(fd.rawValue, mode) }
+            fd.close()
+        } catch {
+            fd.close()
+            unlink(temporary)
+            throw error
+        }
+        _ = try syscall("rename(\(temporary), \(path))") { rename(temporary, path) }
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func remove(_ path: String) { unlink(path) }
+
+    /// Creates the directory (and parents) if missing and sets its mode.
+    public static func makeDirectory(_ path: String, mode: mode_t) throws {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            prefix += part
+            if mkdir(prefix, mode) != 0 && errno != EEXIST {
+                throw Errno.current("mkdir(\(prefix))")
+            }
+            prefix += "/"
+        }
+        _ = try syscall("chmod(\(path))") { chmod(path, mode) }
+    }
+
+    /// Names in a directory, sorted, without "." and "..".
+    public static func list(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw Errno.current("opendir(\(path))") }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// An absolute, "."-free version of `path` (the file need not exist).
+    public static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        let cwd = String(cString: buffer)
+        let trimmed = path.hasPrefix("./") ? String(path.dropFirst(2)) : path
+        return trimmed == "." ? cwd : cwd + "/" + trimmed
+    }
+}

@@ -1,0 +1,108 @@
+import CBerthShims
+import Glibc
+
+/// Child processes: spawned as fresh images (posix_spawn, so no Swift code
+/// runs between fork and exec), reaped without blocking.
+public enum ChildProcess {
+    /// How a child ended.
+    public enum Exit: Equatable, CustomStringConvertible {
+        case exited(Int32)
+        case killed(Int32)
+
+        public var description: String {
+            switch self {
+            case .exited(let code): return "exited with code \(code)"
+            case .killed(let signal): return "killed by \(SignalChannel.name(signal))"
+            }
+        }
+    }
+
+    /// Starts `executable` with `arguments`. `descriptors[i]` becomes fd
+    /// 3 + i in the child; every other fd above 2 is closed. Signal mask and
+    /// dispositions are reset, since the parent blocks and ignores some.
+    public static func spawn(_ executable: String, _ arguments: [String], descriptors: [FileDescriptor],
+                             environment: [String]? = nil) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // Move sources out of the way first, so a source numbered like a
+        // target (say fd 4 going to 3 while fd 3 goes to 4) is not clobbered.
+        let staging: Int32 = 64
+        for (i, fd) in descriptors.enumerated() {
+            posix_spawn_file_actions_adddup2(&actions, fd.rawValue, staging + Int32(i))
+        }
+        for i in descriptors.indices {
+            posix_spawn_file_actions_adddup2(&actions, staging + Int32(i), 3 + Int32(i))
+        }
+        berth_spawn_file_actions_addclosefrom(&actions, 3 + Int32(descriptors.count))
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGHUP, SIGTERM, SIGINT, SIGCHLD, SIGPIPE, SIGQUIT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let envp = environment.map { $0.map { strdup($0) } + [nil] }
+        defer { envp?.forEach { free($0) } }
+        let rc = envp.map { posix_spawn(&pid, executable, &actions, &attributes, argv, $0) }
+            ?? posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        if rc != 0 { throw Errno(rc, "posix_spawn(\(executable))") }
+        return pid
+    }
+
+    /// Reaps every child that has ended, without blocking.
+    public static func reapAll() -> [(pid: pid_t, exit: Exit)] {
+        var ended: [(pid_t, Exit)] = []
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid <= 0 { return ended }
+            let signal = status & 0x7f
+            ended.append((pid, signal == 0 ? .exited((status >> 8) & 0xff) : .killed(signal)))
+        }
+    }
+
+    public static func signal(_ pid: pid_t, _ signal: Int32) {
+        if pid > 0 { kill(pid, signal) }
+    }
+
+    /// This process's environment as NAME=value strings.
+    public static func currentEnvironment() -> [String] {
+        var result: [String] = []
+        var cursor = environ
+        while let entry = cursor.pointee {
+            result.append(String(cString: entry))
+            cursor += 1
+        }
+        return result
+    }
+
+    /// This process's executable, for spawning workers of the same build.
+    public static func currentExecutable() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buffer, Int(PATH_MAX))
+        return n > 0 ? String(cString: buffer) : CommandLine.arguments[0]
+    }
+}
+
+/// Settings of the calling process.
+public enum CurrentProcess {
+    /// Asks the kernel to send `signal` when the parent dies.
+    public static func dieWithParent(signal: Int32 = SIGKILL) {
+        _ = berth_set_parent_death_signal(signal)
+    }
+
+    /// The name `ps` and `top` show (15 bytes at most).
+    public static func setName(_ name: String) {
+        _ = berth_set_process_name(String(name.prefix(15)))
+    }
+}

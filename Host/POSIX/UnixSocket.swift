@@ -1,0 +1,119 @@
+import CBerthShims
+import Glibc
+
+/// AF_UNIX stream sockets: the only transport Berth speaks.
+public enum UnixSocket {
+    /// sun_path holds 108 bytes including the terminating NUL.
+    public static let maximumPathLength = 107
+
+    private static func withAddress<R>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) throws -> R) throws -> R {
+        let bytes = Array(path.utf8)
+        guard bytes.count <= maximumPathLength else {
+            throw Errno(ENAMETOOLONG, "socket path \(path) is \(bytes.count) bytes; the limit is \(maximumPathLength): use a shorter --run-dir")
+        }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return try withUnsafePointer(to: &address) {
+            try $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                try body($0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+    }
+
+    private static func makeSocket(_ type: Int32) throws -> FileDescriptor {
+        FileDescriptor(rawValue: try syscall("socket") { socket(AF_UNIX, type | Int32(SOCK_CLOEXEC.rawValue), 0) })
+    }
+
+    /// Binds and listens on `path` with the given file mode. The caller
+    /// decides beforehand what to do with a file already there.
+    public static func listen(at path: String, mode: mode_t, backlog: Int32 = 1024) throws -> FileDescriptor {
+        let fd = try makeSocket(Int32(SOCK_STREAM.rawValue))
+        do {
+            _ = try withAddress(path) { address, length in
+                try syscall("bind(\(path))") { bind(fd.rawValue, address, length) }
+            }
+            _ = try syscall("chmod(\(path))") { chmod(path, mode) }
+            _ = try syscall("listen(\(path))") { Glibc.listen(fd.rawValue, backlog) }
+            return fd
+        } catch {
+            fd.close()
+            throw error
+        }
+    }
+
+    /// A blocking connection to `path`.
+    public static func connect(to path: String) throws -> FileDescriptor {
+        let fd = try makeSocket(Int32(SOCK_STREAM.rawValue))
+        do {
+            _ = try withAddress(path) { address, length in
+                try syscall("connect(\(path))") { Glibc.connect(fd.rawValue, address, length) }
+            }
+            return fd
+        } catch {
+            fd.close()
+            throw error
+        }
+    }
+
+    /// Whether something is accepting connections on `path` right now.
+    /// A socket file nobody listens on (left by a killed process) is stale.
+    public static func isLive(_ path: String) -> Bool {
+        guard let fd = try? connect(to: path) else { return false }
+        fd.close()
+        return true
+    }
+
+    /// Accepts one pending connection, non-blocking and close-on-exec;
+    /// nil when none is waiting.
+    public static func accept(_ listener: FileDescriptor) throws -> FileDescriptor? {
+        while true {
+            let fd = berth_accept_nonblocking(listener.rawValue)
+            if fd >= 0 { return FileDescriptor(rawValue: fd) }
+            switch errno {
+            case EINTR, ECONNABORTED: continue
+            case EAGAIN, EWOULDBLOCK: return nil
+            default: throw Errno.current("accept")
+            }
+        }
+    }
+
+    /// A connected pair of message-preserving sockets (host <-> worker channel).
+    public static func seqpacketPair() throws -> (FileDescriptor, FileDescriptor) {
+        var fds: [Int32] = [0, 0]
+        _ = try syscall("socketpair") {
+            socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds)
+        }
+        return (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
+    }
+
+    /// Bounds how long a blocking read waits (clients and tests must never
+    /// hang forever on a dead peer).
+    public static func setReceiveTimeout(_ fd: FileDescriptor, seconds: Double) throws {
+        var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
+        _ = try syscall("setsockopt(SO_RCVTIMEO)") {
+            setsockopt(fd.rawValue, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        }
+    }
+
+    /// Sends one message, optionally carrying a file descriptor.
+    public static func sendMessage(_ fd: FileDescriptor, _ bytes: [UInt8], passing: FileDescriptor? = nil) throws {
+        _ = try syscall("sendmsg") {
+            bytes.withUnsafeBytes { berth_send_with_fd(fd.rawValue, $0.baseAddress, $0.count, passing?.rawValue ?? -1) }
+        }
+    }
+
+    /// Receives one message (nil at end of stream) and any fd it carried.
+    public static func receiveMessage(_ fd: FileDescriptor, capacity: Int = 65536) throws -> (bytes: [UInt8], fd: FileDescriptor?)? {
+        var buffer = [UInt8](repeating: 0, count: capacity)
+        var received: Int32 = -1
+        let n = try syscall("recvmsg") {
+            buffer.withUnsafeMutableBytes { berth_recv_with_fd(fd.rawValue, $0.baseAddress, $0.count, &received) }
+        }
+        if n == 0 && received < 0 { return nil }
+        return (Array(buffer[0..<n]), received >= 0 ? FileDescriptor(rawValue: received) : nil)
+    }
+}

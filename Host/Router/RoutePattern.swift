@@ -1,0 +1,84 @@
+/// A route's path pattern: literal segments and whole-segment `{param}`s,
+/// as in "/users/{id}/posts".
+public struct RoutePattern: CustomStringConvertible {
+    public enum Segment: Equatable {
+        case literal([UInt8])
+        case parameter(String)
+    }
+
+    public let text: String
+    public let segments: [Segment]
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(_ text: String) throws {
+        guard text.hasPrefix("/") else {
+            throw Invalid(description: "route pattern \"\(text)\" must start with '/'")
+        }
+        var segments: [Segment] = []
+        var names = Set<String>()
+        for part in text.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            if part.hasPrefix("{") && part.hasSuffix("}") && part.count > 2 {
+                let name = String(part.dropFirst().dropLast())
+                guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), names.insert(name).inserted else {
+                    throw Invalid(description: "route pattern \"\(text)\": parameter {\(name)} must be a unique name of letters, digits and '_'")
+                }
+                segments.append(.parameter(name))
+            } else if part.contains("{") || part.contains("}") {
+                throw Invalid(description: "route pattern \"\(text)\": a {param} must fill a whole segment")
+            } else {
+                segments.append(.literal(Array(part.utf8)))
+            }
+        }
+        self.text = text
+        self.segments = segments
+    }
+
+    public var description: String { text }
+
+    public var parameterNames: [String] {
+        segments.compactMap { if case .parameter(let name) = $0 { return name } else { return nil } }
+    }
+
+    /// Orders patterns so that, tried in order, a literal segment wins over
+    /// a parameter at the same position ("/users/me" before "/users/{id}").
+    func isMoreSpecific(than other: RoutePattern) -> Bool {
+        for (a, b) in zip(segments, other.segments) {
+            switch (a, b) {
+            case (.literal, .parameter): return true
+            case (.parameter, .literal): return false
+            default: continue
+            }
+        }
+        return segments.count > other.segments.count
+    }
+
+    /// Matches `path`, writing the byte ranges of parameter values into
+    /// `parameters` (cleared first). Allocation-free once `parameters` has
+    /// capacity.
+    @inline(__always)
+    func match(_ path: UnsafeBufferPointer<UInt8>, _ parameters: inout [Range<Int>]) -> Bool {
+        parameters.removeAll(keepingCapacity: true)
+        guard path.first == UInt8(ascii: "/") else { return false }
+        var position = 1
+        for (index, segment) in segments.enumerated() {
+            var end = position
+            while end < path.count && path[end] != UInt8(ascii: "/") { end += 1 }
+            switch segment {
+            case .literal(let literal):
+                guard end - position == literal.count else { return false }
+                for i in 0..<literal.count where path[position + i] != literal[i] { return false }
+            case .parameter:
+                guard end > position else { return false }
+                parameters.append(position..<end)
+            }
+            let last = index == segments.count - 1
+            if last { return end == path.count }
+            guard end < path.count else { return false }
+            position = end + 1
+        }
+        return false
+    }
+}

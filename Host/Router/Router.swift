@@ -1,0 +1,58 @@
+import BerthWire
+
+/// Maps (method, path) to a route's target: a plugin's C handler in a
+/// worker, a closure on the control socket.
+public struct Router<Target> {
+    public struct Route {
+        public let method: HTTPMethod
+        public let pattern: RoutePattern
+        public let target: Target
+    }
+
+    public enum Match {
+        case found(Route)
+        case notFound
+        /// The path exists, but not for this method.
+        case methodNotAllowed(allowed: [HTTPMethod])
+    }
+
+    public private(set) var routes: [Route] = []
+
+    public init() {}
+
+    public struct Conflict: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public mutating func add(_ method: HTTPMethod, _ pattern: RoutePattern, _ target: Target) throws {
+        if let clash = routes.first(where: { $0.method == method && $0.pattern.segments.count == pattern.segments.count
+            && zip($0.pattern.segments, pattern.segments).allSatisfy { pair in
+                switch pair {
+                case (.parameter, .parameter): return true
+                case (.literal(let a), .literal(let b)): return a == b
+                default: return false
+                }
+            } }) {
+            throw Conflict(description: "route \(method) \(pattern) duplicates \(clash.method) \(clash.pattern)")
+        }
+        let index = routes.firstIndex { pattern.isMoreSpecific(than: $0.pattern) } ?? routes.endIndex
+        routes.insert(Route(method: method, pattern: pattern, target: target), at: index)
+    }
+
+    /// Finds the route for a request. `parameters` receives the byte ranges
+    /// of the matched route's parameter values, in pattern order.
+    public func match(_ method: HTTPMethod, _ path: UnsafeBufferPointer<UInt8>, parameters: inout [Range<Int>]) -> Match {
+        var pathMatched = false
+        for route in routes where route.pattern.match(path, &parameters) {
+            if route.method == method { return .found(route) }
+            pathMatched = true
+        }
+        guard pathMatched else { return .notFound }
+        var allowed: [HTTPMethod] = []
+        var scratch: [Range<Int>] = []
+        for route in routes where route.pattern.match(path, &scratch) && !allowed.contains(route.method) {
+            allowed.append(route.method)
+        }
+        return .methodNotAllowed(allowed: allowed.sorted { $0.rawValue < $1.rawValue })
+    }
+}

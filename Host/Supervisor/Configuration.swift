@@ -1,0 +1,18 @@
+/// How the host runs: where plugins and sockets live, and its limits.
+public struct Configuration {
+    public var pluginsDirectory = "plugins.d"
+    public var runDirectory = "run"
+    /// Requests above this many bytes get 413 and the connection is closed.
+    public var maxRequestBytes = 1 << 20
+    /// How long a stopping worker may take to finish in-flight requests.
+    public var drainSeconds = 10.0
+    /// The berth executable workers are started from.
+    public var executable = ""
+    public var logFormat = "text"
+
+    public init() {}
+
+    public func socketPath(for name: String) -> String { "\(runDirectory)/\(name).sock" }
+    public var controlSocketPath: String { "\(runDirectory)/berth.sock" }
+    public var pidFilePath: String { "\(runDirectory)/berth.pid" }
+}

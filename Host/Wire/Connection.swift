@@ -1,0 +1,45 @@
+import BerthPOSIX
+import Glibc
+
+/// One client connection: reads frames, hands each request to the handler
+/// in order, and writes the answers back in the same order (pipelining).
+final class Connection {
+    let fd: FileDescriptor
+    let input = InputBuffer()
+    var framer = RequestFramer()
+    var output: [UInt8] = []
+    var outputSent = 0
+    /// No more requests will be read: flush what is queued, then close.
+    var closeAfterFlush = false
+    var watchingWritable = false
+    /// After a 413: the answer is sent, the rest of the client's request is
+    /// read and dropped (so the client, still sending, gets to read the
+    /// answer instead of a reset), then the connection closes.
+    var discardingInput = false
+
+    init(fd: FileDescriptor) {
+        self.fd = fd
+        output.reserveCapacity(4096)
+    }
+
+    var pendingOutput: Int { output.count - outputSent }
+    var isIdle: Bool { input.count == 0 && pendingOutput == 0 }
+
+    /// Writes as much queued output as the socket takes. Returns false when
+    /// the peer is gone.
+    func flush() -> Bool {
+        while outputSent < output.count {
+            let n = output.withUnsafeBytes { Glibc.write(fd.rawValue, $0.baseAddress! + outputSent, $0.count - outputSent) }
+            if n > 0 {
+                outputSent += n
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return true }
+            return false
+        }
+        output.removeAll(keepingCapacity: output.capacity <= 1 << 20)
+        outputSent = 0
+        return true
+    }
+}

@@ -1,0 +1,22 @@
+/// One parsed request as a handler sees it. Every buffer points into the
+/// connection's input and is valid only during the handler call.
+public struct Request {
+    public var method: HTTPMethod
+    /// The path up to '?'.
+    public var path: UnsafeBufferPointer<UInt8>
+    /// What followed '?', undecoded; empty when none.
+    public var query: UnsafeBufferPointer<UInt8>
+    public var authToken: UnsafeBufferPointer<UInt8>?
+    /// Raw JSON of "data", "id" and "headers" (nil when absent).
+    public var data: UnsafeBufferPointer<UInt8>?
+    public var id: UnsafeBufferPointer<UInt8>?
+    public var headers: UnsafeBufferPointer<UInt8>?
+
+    public var pathString: String { String(decoding: path, as: UTF8.self) }
+}
+
+/// Answers requests on a server's connections. `handle` appends exactly one
+/// response line to `output` (ResponseWriter does the formatting).
+public protocol RequestHandler: AnyObject {
+    func handle(_ request: Request, into output: inout [UInt8])
+}

@@ -1,0 +1,110 @@
+import BerthPOSIX
+import BerthRouter
+import BerthWire
+import CBerth
+import Glibc
+
+/// A plugin loaded into this worker and checked against the ABI.
+struct LoadedPlugin {
+    struct RouteEntry {
+        let method: HTTPMethod
+        let pattern: RoutePattern
+        let handler: berth_handler_fn
+        let userData: UnsafeMutableRawPointer?
+        let isPublic: Bool
+        /// Parameter names as C strings, kept for the life of the process.
+        let parameterNames: [berth_str]
+    }
+
+    let descriptor: UnsafePointer<berth_plugin>
+    let name: String
+    let version: String
+    let abi: String
+    let routes: [RouteEntry]
+}
+
+/// Opens a plugin library and checks it before calling anything beyond the
+/// entry function: magic, major ABI version, descriptor size, name, routes.
+enum PluginLoader {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// ABI 1.0's descriptor ends after `shutdown`.
+    static let minimumDescriptorSize = MemoryLayout<berth_plugin>.offset(of: \berth_plugin.shutdown)! + MemoryLayout<berth_shutdown_fn?>.size
+
+    static func load(libraryPath: String, file: String) throws -> LoadedPlugin {
+        guard let handle = dlopen(libraryPath, RTLD_NOW | RTLD_LOCAL) else {
+            let reason = dlerror().map { String(cString: $0) } ?? "unknown error"
+            throw Failure(description: "cannot load \(file): \(reason.replacing(libraryPath, with: file)); is it a shared library built for this machine?")
+        }
+        // Never dlclose: the Swift runtime keeps pointers into loaded images.
+        guard let symbol = dlsym(handle, BERTH_ENTRY_SYMBOL) else {
+            throw Failure(description: "\(file) has no \(BERTH_ENTRY_SYMBOL) symbol: not a Berth plugin; export it as SDK/C/include/berth.h describes")
+        }
+        typealias Entry = @convention(c) () -> UnsafeRawPointer?
+        let entry = unsafeBitCast(symbol, to: Entry.self)
+        guard let raw = entry() else {
+            throw Failure(description: "\(file): \(BERTH_ENTRY_SYMBOL)() returned NULL instead of a descriptor")
+        }
+        // Read the fixed header fields one by one: until magic and version
+        // check out, nothing else about the struct can be trusted.
+        let magic = raw.load(as: UInt32.self)
+        guard magic == BERTH_PLUGIN_MAGIC else {
+            throw Failure(description: "\(file): descriptor magic is 0x\(String(magic, radix: 16)), expected 0x\(String(BERTH_PLUGIN_MAGIC, radix: 16)); not a Berth plugin descriptor")
+        }
+        let major = raw.load(fromByteOffset: 4, as: UInt16.self)
+        let minor = raw.load(fromByteOffset: 6, as: UInt16.self)
+        guard major == BERTH_ABI_MAJOR else {
+            throw Failure(description: "\(file) was built for Berth ABI \(major).\(minor) but this host speaks ABI \(BERTH_ABI_MAJOR).\(BERTH_ABI_MINOR): rebuild the plugin against this host's SDK/C/include/berth.h")
+        }
+        let size = Int(raw.load(fromByteOffset: 8, as: UInt32.self))
+        guard size >= minimumDescriptorSize else {
+            throw Failure(description: "\(file): descriptor size \(size) is smaller than ABI \(major).0's \(minimumDescriptorSize) bytes; rebuild the plugin against berth.h")
+        }
+        let descriptor = raw.assumingMemoryBound(to: berth_plugin.self)
+        let plugin = descriptor.pointee
+        let name = plugin.name.map { String(cString: $0) } ?? ""
+        try validateName(name, file: file)
+        let version = plugin.version.map { String(cString: $0) } ?? ""
+        let routes = try readRoutes(plugin, file: file)
+        return LoadedPlugin(descriptor: descriptor, name: name, version: version, abi: "\(major).\(minor)", routes: routes)
+    }
+
+    static func validateName(_ name: String, file: String) throws {
+        let allowed = name.utf8.allSatisfy {
+            ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+                || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+        }
+        guard allowed, (1...64).contains(name.utf8.count) else {
+            throw Failure(description: "\(file): plugin name \"\(name)\" is invalid: use 1 to 64 characters from a-z, 0-9, '_' and '-' (it names the socket)")
+        }
+    }
+
+    private static func readRoutes(_ plugin: berth_plugin, file: String) throws -> [LoadedPlugin.RouteEntry] {
+        guard plugin.route_count > 0 else { return [] }
+        guard let table = plugin.routes, plugin.route_count <= 10_000 else {
+            throw Failure(description: "\(file): route table is NULL or implausibly long (\(plugin.route_count) routes)")
+        }
+        var entries: [LoadedPlugin.RouteEntry] = []
+        for i in 0..<plugin.route_count {
+            let route = table[i]
+            let methodName = route.method.map { String(cString: $0) } ?? "(null)"
+            let patternText = route.pattern.map { String(cString: $0) } ?? "(null)"
+            guard let method = HTTPMethod(methodName), methodName == method.description else {
+                throw Failure(description: "\(file): route \(i) has method \"\(methodName)\"; use one of \(HTTPMethod.allNames)")
+            }
+            let pattern: RoutePattern
+            do { pattern = try RoutePattern(patternText) } catch { throw Failure(description: "\(file): \(error)") }
+            guard let handler = route.handler else {
+                throw Failure(description: "\(file): route \(methodName) \(patternText) has no handler")
+            }
+            let names = pattern.parameterNames.map { name -> berth_str in
+                berth_str(ptr: UnsafePointer(strdup(name)), len: name.utf8.count)
+            }
+            entries.append(.init(method: method, pattern: pattern, handler: handler, userData: route.user_data,
+                                 isPublic: route.flags & BERTH_ROUTE_PUBLIC != 0, parameterNames: names))
+        }
+        return entries
+    }
+}

@@ -1,0 +1,132 @@
+import BerthPOSIX
+import BerthRouter
+import BerthWire
+import CBerth
+import Glibc
+
+/// Answers requests by calling the plugin: route, check the token, build a
+/// berth_request pointing into the connection's buffer (no copies), call the
+/// handler, count.
+final class PluginRequestHandler: RequestHandler {
+    private let plugin: LoadedPlugin
+    private let router: Router<LoadedPlugin.RouteEntry>
+    private let token: AuthToken
+    private let stats: SharedStats
+    private let context = ResponseContext()
+    private var parameters: [Range<Int>] = []
+    private var cParameters: [berth_param] = []
+
+    init(plugin: LoadedPlugin, token: AuthToken, stats: SharedStats) throws {
+        var router = Router<LoadedPlugin.RouteEntry>()
+        for route in plugin.routes {
+            do {
+                try router.add(route.method, route.pattern, route)
+            } catch {
+                throw PluginLoader.Failure(description: "plugin \(plugin.name): \(error)")
+            }
+        }
+        self.plugin = plugin
+        self.router = router
+        self.token = token
+        self.stats = stats
+        parameters.reserveCapacity(8)
+        cParameters.reserveCapacity(8)
+    }
+
+    func handle(_ request: Request, into output: inout [UInt8]) {
+        let started = Clock.monotonicNanoseconds()
+        let status: Int
+        if let route = Gate.admit(request, router: router, token: token, isPublic: { $0.isPublic },
+                                  parameters: &parameters, output: &output, service: plugin.name) {
+            status = call(route.target, request, &output)
+        } else {
+            status = 400
+        }
+        stats.record(nanoseconds: Clock.monotonicNanoseconds() - started, failed: status >= 400)
+    }
+
+    private func call(_ route: LoadedPlugin.RouteEntry, _ request: Request, _ output: inout [UInt8]) -> Int {
+        // Parameter values are percent-decoded; the rare encoded one is
+        // copied, the rest point into the request.
+        var decodedValues: [[UInt8]] = []
+        cParameters.removeAll(keepingCapacity: true)
+        for (index, range) in parameters.enumerated() {
+            let raw = UnsafeBufferPointer(rebasing: request.path[range])
+            var value = berth_str(raw)
+            if raw.contains(UInt8(ascii: "%")) {
+                decodedValues.append(PercentDecoding.decode(raw))
+                value = decodedValues[decodedValues.count - 1].withUnsafeBufferPointer { berth_str($0) }
+            }
+            cParameters.append(berth_param(name: route.parameterNames[index], value: value))
+        }
+        return withExtendedLifetime(decodedValues) {
+            cParameters.withUnsafeBufferPointer { params in
+                withUnsafeMutablePointer(to: &output) { out in
+                    var cRequest = berth_request(
+                        size: UInt32(MemoryLayout<berth_request>.size),
+                        method: berth_str(staticText: route.method.description),
+                        path: berth_str(request.path), query: berth_str(request.query),
+                        params: params.baseAddress, param_count: params.count,
+                        body: berth_str(request.data), request_id: berth_str(request.id), headers: berth_str(request.headers),
+                        host: UnsafePointer(HostAPI.table),
+                        host_private: Unmanaged.passUnretained(context).toOpaque())
+                    context.begin(output: out, id: request.id, route: "\(route.method) \(route.pattern)")
+                    route.handler(&cRequest, route.userData)
+                    let status = context.end()
+                    if status == 0 {
+                        ResponseWriter.appendError(&out.pointee, id: request.id, status: 500, code: "no_response",
+                                                   message: "plugin \(plugin.name): handler for \(route.method) \(route.pattern) returned without responding; fix the plugin to call respond or respond_error")
+                        Log.error("handler for \(route.method) \(route.pattern) returned without responding", plugin: plugin.name)
+                        return 500
+                    }
+                    return status
+                }
+            }
+        }
+    }
+}
+
+extension berth_str {
+    init(_ bytes: UnsafeBufferPointer<UInt8>?) {
+        self.init(ptr: UnsafeRawPointer(bytes?.baseAddress)?.assumingMemoryBound(to: CChar.self), len: bytes?.count ?? 0)
+    }
+
+    /// Method names are process-lifetime constants; their C strings are made once.
+    init(staticText: String) {
+        self = MethodNames.table[staticText]!
+    }
+}
+
+private enum MethodNames {
+    nonisolated(unsafe) static let table: [String: berth_str] = Dictionary(uniqueKeysWithValues: HTTPMethod.allCases.map {
+        ($0.description, berth_str(ptr: UnsafePointer(strdup($0.description)), len: $0.description.utf8.count))
+    })
+}
+
+/// %XX escapes in path parameters; a malformed escape stays as it is.
+enum PercentDecoding {
+    static func decode(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count)
+        var i = 0
+        func hex(_ b: UInt8) -> UInt8? {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+        }
+        while i < raw.count {
+            if raw[i] == UInt8(ascii: "%"), i + 2 < raw.count,
+               let high = hex(raw[i + 1]), let low = hex(raw[i + 2]) {
+                out.append(high << 4 | low)
+                i += 3
+            } else {
+                out.append(raw[i])
+                i += 1
+            }
+        }
+        return out
+    }
+}

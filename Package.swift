@@ -1,0 +1,46 @@
+// swift-tools-version:5.10
+// Berth: a plugin host. No external packages, by design: only the toolchain.
+import PackageDescription
+
+let package = Package(
+    name: "Berth",
+    products: [
+        .executable(name: "berth", targets: ["BerthCLI"]),
+        .library(name: "BerthSDK", targets: ["BerthSDK"]),
+        // Example services: each is a dynamic library dropped into plugins.d/.
+        .library(name: "GreeterPlugin", type: .dynamic, targets: ["GreeterPlugin"]),
+        .library(name: "CEchoPlugin", type: .dynamic, targets: ["CEchoPlugin"]),
+    ],
+    targets: [
+        // SDK: the C ABI (the contract) and the Swift layer over it.
+        .target(name: "CBerth", path: "SDK/C"),
+        .target(name: "BerthSDK", dependencies: ["CBerth"], path: "SDK/Swift"),
+
+        // Host, one module per concern, lowest first.
+        .target(name: "CBerthShims", path: "Host/Shims"),
+        .target(name: "BerthPOSIX", dependencies: ["CBerthShims"], path: "Host/POSIX"),
+        .target(name: "BerthWire", dependencies: ["BerthPOSIX"], path: "Host/Wire"),
+        .target(name: "BerthRouter", dependencies: ["BerthWire"], path: "Host/Router"),
+        .target(name: "BerthWorker",
+                dependencies: ["BerthPOSIX", "BerthWire", "BerthRouter", "CBerth", "CBerthShims"],
+                path: "Host/Worker"),
+        .target(name: "BerthSupervisor",
+                dependencies: ["BerthPOSIX", "BerthWire", "CBerthShims"],
+                path: "Host/Supervisor"),
+        .target(name: "BerthControl",
+                dependencies: ["BerthPOSIX", "BerthWire", "BerthRouter", "BerthSupervisor"],
+                path: "Host/Control"),
+        .executableTarget(name: "BerthCLI",
+                          dependencies: ["BerthPOSIX", "BerthWire", "BerthWorker",
+                                         "BerthSupervisor", "BerthControl"],
+                          path: "Host/CLI"),
+
+        // Example plugins.
+        .target(name: "GreeterPlugin", dependencies: ["BerthSDK"], path: "Plugins/Greeter"),
+        .target(name: "CEchoPlugin", dependencies: ["CBerth"], path: "Plugins/CEcho"),
+
+        .testTarget(name: "BerthTests",
+                    dependencies: ["BerthWire", "BerthRouter"],
+                    path: "Tests/BerthTests"),
+    ]
+)

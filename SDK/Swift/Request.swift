@@ -1,0 +1,73 @@
+internal import CBerth
+import Foundation
+
+/// One call to a route, copied out of the host's `berth_request`.
+///
+/// Everything is copied because the host's memory is valid only until the
+/// handler returns; a `Request` may outlive that safely.
+public final class Request {
+    /// "GET", "POST", ...
+    public let method: String
+    /// The path without the query, as sent, e.g. "/hello/bob".
+    public let path: String
+    /// What followed '?', undecoded; empty when there was none.
+    public let query: String
+    /// Values of the route's `{param}` segments, percent-decoded.
+    public let parameters: [String: String]
+    /// The request's `data` member, byte for byte; `.null` when absent.
+    public let rawData: RawJSON
+    /// The request's `id` member as raw JSON text, nil when absent.
+    public let id: String?
+    /// The request's `headers` object as raw JSON; `.null` when absent.
+    public let headers: RawJSON
+
+    /// Builds a request by hand, e.g. to unit-test a handler.
+    public init(method: String, path: String, query: String = "",
+                parameters: [String: String] = [:], rawData: RawJSON = .null,
+                id: String? = nil, headers: RawJSON = .null) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.parameters = parameters
+        self.rawData = rawData
+        self.id = id
+        self.headers = headers
+    }
+
+    convenience init(_ req: berth_request) {
+        var parameters: [String: String] = [:]
+        if let params = req.params {
+            for param in UnsafeBufferPointer(start: params, count: req.param_count) {
+                parameters[param.name.string] = param.value.string
+            }
+        }
+        self.init(method: req.method.string,
+                  path: req.path.string,
+                  query: req.query.string,
+                  parameters: parameters,
+                  rawData: RawJSON(bytes: req.body.bytes),
+                  id: req.request_id.len > 0 ? req.request_id.string : nil,
+                  headers: RawJSON(bytes: req.headers.bytes))
+    }
+
+    /// Decodes `data` with `JSONDecoder`, e.g. `try request.decode(NewUser.self)`.
+    /// On failure throws `PluginError` 400 `bad_request` naming the type and
+    /// what was wrong, so the caller learns which field to fix.
+    public func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T {
+        // Decoding "null" succeeds only for optionals; for anything else say
+        // plainly that the data is missing rather than "found null".
+        if rawData.isNull && !(T.self is ExpressibleByNilLiteral.Type) {
+            throw PluginError.badRequest("The request has no data; send a \(T.self) as \"data\".")
+        }
+        let json = rawData.isNull ? Data("null".utf8) : Data(rawData.bytes)
+        do {
+            return try JSONDecoder().decode(T.self, from: json)
+        } catch {
+            throw PluginError.badRequest("\"data\" is not a valid \(T.self): \(describeCodingError(error))")
+        }
+    }
+
+    // Built on first use only: most handlers never look at headers or query.
+    lazy var headerObject: [String: Any] = Self.parseObject(headers)
+    lazy var queryStorage: [String: String] = QueryString.parse(query)
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// A status and a body, for handlers that must answer something other than
+/// 200 (e.g. 201 Created). Handlers that always answer 200 can just return
+/// an `Encodable` value or `RawJSON`.
+public struct Response {
+    /// HTTP-like status, e.g. 201.
+    public var status: Int
+    let body: Body
+
+    enum Body {
+        case raw(RawJSON)
+        // Kept unencoded so that an encoding failure is reported as
+        // 500 `encode_failed` by the dispatcher, like a plain return value.
+        case value(any Encodable)
+    }
+
+    /// A response with a JSON `null` body.
+    public init(status: Int) {
+        self.init(status: status, body: RawJSON.null)
+    }
+
+    /// A response whose body is sent byte for byte.
+    public init(status: Int = 200, body: RawJSON) {
+        self.status = status
+        self.body = .raw(body)
+    }
+
+    /// A response whose body is `value` encoded with `JSONEncoder`.
+    public init<T: Encodable>(status: Int = 200, body value: T) {
+        self.status = status
+        self.body = .value(value)
+    }
+
+    /// The body as JSON bytes (empty means null).
+    func encodedBody() throws -> [UInt8] {
+        switch body {
+        case .raw(let json):
+            return json.bytes
+        case .value(let value):
+            let encoder = JSONEncoder()
+            // Sorted: on Linux the key order is otherwise arbitrary, and the
+            // same value should give the same bytes (tests, caches, diffs).
+            // Unescaped "/": "a\/b" is legal JSON but surprises people.
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return Array(try encoder.encode(value))
+        }
+    }
+
+    /// Name of the body's type, for error messages.
+    var bodyTypeName: String {
+        switch body {
+        case .raw: return "RawJSON"
+        case .value(let value): return "\(type(of: value))"
+        }
+    }
+}

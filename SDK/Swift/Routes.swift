@@ -1,0 +1,50 @@
+/// Collects a plugin's routes; handed to `Plugin`'s `configure` closure.
+///
+/// A handler may return an `Encodable` value (sent as JSON with status 200),
+/// `RawJSON` (sent byte for byte with status 200) or a `Response` (its own
+/// status). It answers with an error by throwing, preferably a `PluginError`.
+///
+/// Patterns are literal segments and whole-segment `{param}`s, e.g.
+/// `/users/{id}/posts`; values arrive in `Request.parameters`. Routes need
+/// the caller's auth token unless declared `public: true`.
+public final class Routes {
+    /// Every handler shape reduced to the one the dispatcher calls.
+    typealias Handler = (Request) throws -> Response
+
+    struct Entry {
+        let method: String
+        let pattern: String
+        let isPublic: Bool
+        let handler: Handler
+    }
+
+    private(set) var entries: [Entry] = []
+
+    init() {}
+
+    /// Adds a route for any method ("GET", "HEAD", "OPTIONS", ...); the
+    /// handler's value is encoded with `JSONEncoder` and sent with status 200.
+    public func on<T: Encodable>(_ method: String, _ pattern: String, public isPublic: Bool = false,
+                                 _ handler: @escaping (Request) throws -> T) {
+        add(method, pattern, isPublic) { Response(status: 200, body: try handler($0)) }
+    }
+
+    /// Adds a route for any method whose handler's JSON is sent unchanged
+    /// with status 200.
+    public func on(_ method: String, _ pattern: String, public isPublic: Bool = false,
+                   _ handler: @escaping (Request) throws -> RawJSON) {
+        add(method, pattern, isPublic) { Response(status: 200, body: try handler($0)) }
+    }
+
+    /// Adds a route for any method whose handler picks its own status.
+    public func on(_ method: String, _ pattern: String, public isPublic: Bool = false,
+                   _ handler: @escaping (Request) throws -> Response) {
+        add(method, pattern, isPublic, handler)
+    }
+
+    private func add(_ method: String, _ pattern: String, _ isPublic: Bool, _ handler: @escaping Handler) {
+        // The host matches methods in upper case; accept "get" as well.
+        entries.append(Entry(method: method.uppercased(), pattern: pattern,
+                             isPublic: isPublic, handler: handler))
+    }
+}
