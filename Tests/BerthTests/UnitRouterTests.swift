@@ -1,0 +1,52 @@
+import BerthRouter
+import BerthWire
+import XCTest
+
+final class UnitRouterTests: XCTestCase {
+    private func router() throws -> Router<String> {
+        var router = Router<String>()
+        try router.add(.get, RoutePattern("/users/{id}"), "user")
+        try router.add(.get, RoutePattern("/users/me"), "me")
+        try router.add(.post, RoutePattern("/users/{id}/posts"), "post")
+        try router.add(.delete, RoutePattern("/users/{id}"), "delete")
+        try router.add(.get, RoutePattern("/"), "root")
+        return router
+    }
+
+    private func match(_ router: Router<String>, _ method: HTTPMethod, _ path: String) -> (String, [String])? {
+        var parameters: [Range<Int>] = []
+        let bytes = Array(path.utf8)
+        let result = bytes.withUnsafeBufferPointer { router.match(method, $0, parameters: &parameters) }
+        guard case .found(let route) = result else { return nil }
+        return (route.target, parameters.map { String(decoding: bytes[$0], as: UTF8.self) })
+    }
+
+    func testLiteralBeatsParameterAndParametersAreCaptured() throws {
+        let router = try router()
+        XCTAssertEqual(match(router, .get, "/users/me")?.0, "me")
+        XCTAssertEqual(match(router, .get, "/users/42")?.1, ["42"])
+        XCTAssertEqual(match(router, .post, "/users/7/posts")?.1, ["7"])
+        XCTAssertEqual(match(router, .get, "/")?.0, "root")
+    }
+
+    func testNotFoundAndMethodNotAllowed() throws {
+        let router = try router()
+        var parameters: [Range<Int>] = []
+        func result(_ method: HTTPMethod, _ path: String) -> Router<String>.Match {
+            Array(path.utf8).withUnsafeBufferPointer { router.match(method, $0, parameters: &parameters) }
+        }
+        for path in ["/users", "/users/", "/users/1/", "/users//posts", "/nope", "users/1", ""] {
+            guard case .notFound = result(.get, path) else { return XCTFail("\(path) should not match") }
+        }
+        guard case .methodNotAllowed(let allowed) = result(.put, "/users/1") else { return XCTFail() }
+        XCTAssertEqual(allowed, [.get, .delete])
+    }
+
+    func testBadPatternsAndDuplicatesAreRefused() throws {
+        XCTAssertThrowsError(try RoutePattern("no-slash"))
+        XCTAssertThrowsError(try RoutePattern("/a{b}"))
+        XCTAssertThrowsError(try RoutePattern("/{x}/{x}"))
+        var router = try router()
+        XCTAssertThrowsError(try router.add(.get, RoutePattern("/users/{other}"), "clash"))
+    }
+}

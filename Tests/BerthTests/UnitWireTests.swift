@@ -1,0 +1,105 @@
+import BerthWire
+import XCTest
+
+/// The codec on its own: framing, envelope parsing and response writing,
+/// including the inputs a hostile or sloppy client sends.
+final class UnitWireTests: XCTestCase {
+    private func frames(_ chunks: [String]) -> [String] {
+        var framer = RequestFramer()
+        var pending: [UInt8] = []
+        var out: [String] = []
+        for chunk in chunks {
+            pending += Array(chunk.utf8)
+            while let frame = pending.withUnsafeBufferPointer({ framer.next($0) }) {
+                // Blank frames (a newline after an object that already
+                // ended) are skipped by the server, so skip them here too.
+                let text = String(decoding: pending[..<frame.length], as: UTF8.self)
+                if !text.allSatisfy(\.isWhitespace) { out.append(text) }
+                pending.removeFirst(frame.consumed)
+            }
+        }
+        return out
+    }
+
+    func testFramerSplitsLinesAndObjectsWithoutNewline() {
+        XCTAssertEqual(frames(["{\"a\":1}\n{\"b\":2}\n"]), ["{\"a\":1}", "{\"b\":2}"])
+        // The seed's PHP client: one object, no newline.
+        XCTAssertEqual(frames(["{\"path\":\"/x\",\"data\":{\"k\":[1,{}]}}"]), ["{\"path\":\"/x\",\"data\":{\"k\":[1,{}]}}"])
+        // Braces and newlines-as-escapes inside strings do not end a frame.
+        XCTAssertEqual(frames(["{\"s\":\"}{\\\"\\n\"}"]), ["{\"s\":\"}{\\\"\\n\"}"])
+        // Byte-by-byte arrival.
+        XCTAssertEqual(frames("{\"a\":\"b\"}\n".map { String($0) }), ["{\"a\":\"b\"}"])
+        // A malformed line ends at its newline and does not swallow the next.
+        XCTAssertEqual(frames(["{\"a\":\n{\"b\":1}\n"]), ["{\"a\":", "{\"b\":1}"])
+        XCTAssertEqual(frames(["garbage\n"]), ["garbage"])
+    }
+
+    private func parse(_ text: String) -> Result<RequestEnvelope, RequestEnvelope.Invalid> {
+        Array(text.utf8).withUnsafeBufferPointer { RequestEnvelope.parse($0) }
+    }
+
+    private func failure(_ text: String) -> RequestEnvelope.Invalid? {
+        if case .failure(let invalid) = parse(text) { return invalid }
+        return nil
+    }
+
+    func testEnvelopeKeepsRawMembers() throws {
+        let text = #"{"id":[1,"x"],"method":"post","path":"/a\/b?q=1","auth_token":"t","data":{"k": [true,null,1.5e3]},"headers":{"h":"v"},"extra":{}}"#
+        let envelope = try parse(text).get()
+        let bytes = Array(text.utf8)
+        func slice(_ r: Range<Int>?) -> String { String(decoding: bytes[r!], as: UTF8.self) }
+        XCTAssertEqual(slice(envelope.id), #"[1,"x"]"#)
+        XCTAssertEqual(slice(envelope.data), #"{"k": [true,null,1.5e3]}"#)
+        XCTAssertEqual(slice(envelope.headers), #"{"h":"v"}"#)
+        XCTAssertEqual(bytes.withUnsafeBufferPointer { envelope.httpMethod(in: $0) }, .post)
+        let path = bytes.withUnsafeBufferPointer { RequestEnvelope.decoded(envelope.path!, in: $0) }
+        XCTAssertEqual(String(decoding: path, as: UTF8.self), "/a/b?q=1")
+    }
+
+    func testEnvelopeErrorsAreSpecific() {
+        XCTAssertEqual(failure("not json")?.code, "invalid_json")
+        XCTAssertEqual(failure(#"{"method":"GET","path":"/x""#)?.code, "invalid_json")
+        XCTAssertEqual(failure(#"{"method":"GET","path":"/x"} trailing"#)?.code, "invalid_json")
+        XCTAssertEqual(failure("[1,2]")?.code, "bad_request")
+        XCTAssertTrue(failure(#"{"path":"/x"}"#)!.message.contains("missing \"method\""))
+        XCTAssertTrue(failure(#"{"method":"BREW","path":"/x"}"#)!.message.contains("unknown method BREW"))
+        XCTAssertTrue(failure(#"{"method":"GET"}"#)!.message.contains("missing \"path\""))
+        XCTAssertTrue(failure(#"{"method":"GET","path":"x"}"#)!.message.contains("starting with '/'"))
+        XCTAssertTrue(failure(#"{"method":"GET","path":7}"#)!.message.contains("starting with '/'"))
+        // The id survives into the error answer when the object parsed.
+        XCTAssertNotNil(failure(#"{"id":5,"path":"/x"}"#)?.id)
+        XCTAssertEqual(failure("\"\u{01}\"")?.code, "invalid_json")
+        XCTAssertEqual(failure(String(repeating: "[", count: 10_000))?.code, "invalid_json")
+    }
+
+    func testResponseWriterSplicesBodyAndEscapesMessages() {
+        var out: [UInt8] = []
+        let id = Array("\"r1\"".utf8)
+        id.withUnsafeBufferPointer { idBuffer in
+            Array(#"{"a":1}"#.utf8).withUnsafeBytes {
+                ResponseWriter.appendSuccess(&out, id: idBuffer, status: 200, data: $0)
+            }
+        }
+        ResponseWriter.appendError(&out, id: nil, status: 404, code: "not_found", message: "no \"route\"\n")
+        XCTAssertEqual(String(decoding: out, as: UTF8.self),
+                       #"{"id":"r1","status":200,"data":{"a":1}}"# + "\n"
+                       + #"{"id":null,"status":404,"error":{"code":"not_found","message":"no \"route\"\n"}}"# + "\n")
+    }
+
+    func testTokenComparison() {
+        let token = AuthToken(bytes: Array("abcdef0123456789abcdef0123456789".utf8))
+        func check(_ s: String) -> Bool { Array(s.utf8).withUnsafeBufferPointer { token.matches($0) } }
+        XCTAssertTrue(check("abcdef0123456789abcdef0123456789"))
+        XCTAssertFalse(check("abcdef0123456789abcdef012345678"))
+        XCTAssertFalse(check("abcdef0123456789abcdef01234567890"))
+        XCTAssertFalse(check("Abcdef0123456789abcdef0123456789"))
+        XCTAssertFalse(check(""))
+        XCTAssertFalse(token.matches(nil))
+    }
+
+    func testJSONValueRoundTrip() {
+        let text = #"{"a":[1,2.5,"x\n",true,null],"b":{}}"#
+        XCTAssertEqual(JSONValue.parse(Array(text.utf8))?.serialized(), text)
+        XCTAssertNil(JSONValue.parse(Array("{".utf8)))
+    }
+}
