@@ -31,6 +31,7 @@ enum ServeCommand {
             if let level = arguments.options["log-level"] {
                 guard let parsed = Log.Level(rawValue: level) else { throw Arguments.Problem(description: "--log-level is debug, info, warn or error") }
                 Log.minimumLevel = parsed
+                configuration.logLevel = level
             }
         } catch {
             usageError("\(error)", help: Help.serve)

@@ -9,6 +9,7 @@ public struct Configuration {
     /// The berth executable workers are started from.
     public var executable = ""
     public var logFormat = "text"
+    public var logLevel = "info"
 
     public init() {}
 

@@ -37,7 +37,7 @@ final class WorkerHandle {
         do {
             let stats = try SharedStats(name: file)
             let arguments = ["worker", "--file", file, "--host-pid", String(getpid()),
-                             "--log-format", configuration.logFormat,
+                             "--log-format", configuration.logFormat, "--log-level", configuration.logLevel,
                              "--drain-seconds", String(configuration.drainSeconds)]
             let pid = try ChildProcess.spawn(configuration.executable, arguments,
                                              descriptors: [workerEnd, library, stats.fd], environment: workerEnvironment)
