@@ -14,6 +14,8 @@ struct LoadedPlugin {
         let isPublic: Bool
         /// Parameter names as C strings, kept for the life of the process.
         let parameterNames: [berth_str]
+        /// "GET /hello/{name}", made once for messages about this route.
+        let label: String
     }
 
     let descriptor: UnsafePointer<berth_plugin>
@@ -103,7 +105,8 @@ enum PluginLoader {
                 berth_str(ptr: UnsafePointer(strdup(name)), len: name.utf8.count)
             }
             entries.append(.init(method: method, pattern: pattern, handler: handler, userData: route.user_data,
-                                 isPublic: route.flags & BERTH_ROUTE_PUBLIC != 0, parameterNames: names))
+                                 isPublic: route.flags & BERTH_ROUTE_PUBLIC != 0, parameterNames: names,
+                                 label: "\(method) \(pattern)"))
         }
         return entries
     }

@@ -70,13 +70,13 @@ final class PluginRequestHandler: RequestHandler {
                         body: berth_str(request.data), request_id: berth_str(request.id), headers: berth_str(request.headers),
                         host: UnsafePointer(HostAPI.table),
                         host_private: Unmanaged.passUnretained(context).toOpaque())
-                    context.begin(output: out, id: request.id, route: "\(route.method) \(route.pattern)")
+                    context.begin(output: out, id: request.id, route: route.label)
                     route.handler(&cRequest, route.userData)
                     let status = context.end()
                     if status == 0 {
                         ResponseWriter.appendError(&out.pointee, id: request.id, status: 500, code: "no_response",
-                                                   message: "plugin \(plugin.name): handler for \(route.method) \(route.pattern) returned without responding; fix the plugin to call respond or respond_error")
-                        Log.error("handler for \(route.method) \(route.pattern) returned without responding", plugin: plugin.name)
+                                                   message: "plugin \(plugin.name): handler for \(route.label) returned without responding; fix the plugin to call respond or respond_error")
+                        Log.error("handler for \(route.label) returned without responding", plugin: plugin.name)
                         return 500
                     }
                     return status
