@@ -9,6 +9,8 @@ enum Help {
       serve    load the plugins in a folder and serve them
       call     send one request to a service and print the answer
       status   show the plugins the running host serves
+      reload   apply added, changed and removed plugin files (like SIGHUP)
+      restart  start a fresh generation of one plugin
       help     show help for a command (berth help serve)
 
     Run `berth <command> --help` for a command's options.
@@ -21,14 +23,21 @@ enum Help {
     and serves each on <run-dir>/<plugin name>.sock (default run dir: run).
     Also serves the control socket <run-dir>/berth.sock, writes
     <run-dir>/berth.pid, and creates <run-dir>/.auth_token on first start.
+    SIGHUP (or `berth reload`): load added files, start a new generation for
+    changed ones (old one drains once the new serves), stop removed ones.
     SIGTERM or SIGINT: finish in-flight requests, stop workers, remove the
     sockets and pid file, exit 0.
+    A plugin's settings go in <file>.json beside <file>.so (see README).
 
     Options:
       --plugins DIR            folder of plugin libraries (plugins.d)
       --run-dir DIR            folder for sockets, pid and token (run)
+      --watch                  reload by itself when the plugins folder changes
+      --instances N            worker processes per plugin (1)
       --max-request-bytes N    larger requests get 413 (1048576)
       --drain-seconds S        how long stopping workers may finish requests (10)
+      --crash-limit N          more crashes than this within --crash-window
+      --crash-window S         leave a plugin down as failed (5 within 60)
       --log-format text|json   log line format on stderr (text)
       --log-level L            debug, info, warn or error (info)
     """
@@ -57,7 +66,24 @@ enum Help {
     GET /status answer as it is.
     """
 
+    static let reload = """
+    Usage: berth reload [--run-dir DIR] [--json] [--timeout S]
+
+    Asks the host to rescan its plugins folder, waits until new generations
+    serve and replaced ones have drained, then prints one line per file:
+    added, updated, removed, unchanged, or failed with the reason. Exits 1
+    if anything failed (the previous version of that plugin keeps serving).
+    """
+
+    static let restart = """
+    Usage: berth restart [--run-dir DIR] [--json] NAME
+
+    Starts a fresh generation of plugin NAME from its file (also brings back
+    a plugin left down after a crash loop); the old one drains once the new
+    one serves.
+    """
+
     static func topic(_ name: String) -> String? {
-        ["serve": serve, "call": call, "status": status][name]
+        ["serve": serve, "call": call, "status": status, "reload": reload, "restart": restart][name]
     }
 }

@@ -10,19 +10,27 @@ import Glibc
 ///   2. prepare the run directory and take the pid-file lock
 ///   3. load or create the token
 ///   4. open the control socket
-///   5. start a worker per plugin; log "ready" when all have settled
-///   6. run the event loop until SIGTERM/SIGINT
+///   5. start a worker per plugin; log "ready" (and tell systemd) when all
+///      have settled
+///   6. run the event loop: SIGHUP (or POST /reload, or a change seen by
+///      --watch) reloads, SIGCHLD reaps, SIGTERM/SIGINT stop
 ///   7. shut down: control socket, plugin sockets, workers (drained), pid file
 enum ServeCommand {
     static func main(_ raw: [String]) -> Int32 {
         var configuration = Configuration()
+        var watch = false
         do {
-            let arguments = try Arguments(raw, valued: ["plugins", "run-dir", "max-request-bytes", "drain-seconds", "log-format", "log-level"], flags: [])
+            let arguments = try Arguments(raw, valued: ["plugins", "run-dir", "max-request-bytes", "drain-seconds", "log-format", "log-level",
+                                                        "instances", "crash-limit", "crash-window"], flags: ["watch"])
+            watch = arguments.flags.contains("watch")
             if let extra = arguments.positional.first { throw Arguments.Problem(description: "unexpected argument \(extra)") }
             configuration.pluginsDirectory = arguments.options["plugins"] ?? configuration.pluginsDirectory
             configuration.runDirectory = arguments.options["run-dir"] ?? configuration.runDirectory
             if let bytes = try arguments.number("max-request-bytes") { configuration.maxRequestBytes = max(64, Int(bytes)) }
             if let drain = try arguments.number("drain-seconds") { configuration.drainSeconds = drain }
+            if let instances = try arguments.number("instances") { configuration.instances = min(64, max(1, Int(instances))) }
+            if let limit = try arguments.number("crash-limit") { configuration.crashLimit = Int(limit) }
+            if let window = try arguments.number("crash-window") { configuration.crashWindowSeconds = window }
             if let format = arguments.options["log-format"] {
                 guard let parsed = Log.Format(rawValue: format) else { throw Arguments.Problem(description: "--log-format is text or json") }
                 Log.format = parsed
@@ -39,7 +47,7 @@ enum ServeCommand {
         configuration.executable = ChildProcess.currentExecutable()
 
         do {
-            let host = try Host(configuration)
+            let host = try Host(configuration, watch: watch)
             return host.run()
         } catch {
             Log.error("cannot start: \(error)")
@@ -59,8 +67,11 @@ final class Host {
     private let controlListener: FileDescriptor
     private let control: LineServer
     private var stopping = false
+    private let watch: Bool
+    private var watcher: DirectoryWatcher?
 
-    init(_ configuration: Configuration) throws {
+    init(_ configuration: Configuration, watch: Bool) throws {
+        self.watch = watch
         self.configuration = configuration
         signals = try SignalChannel([SIGTERM, SIGINT, SIGHUP, SIGCHLD])
         SignalChannel.ignoreBrokenPipe()
@@ -73,8 +84,10 @@ final class Host {
 
         try UnixSocket.replaceIfStale(configuration.controlSocketPath)
         controlListener = try UnixSocket.listen(at: configuration.controlSocketPath, mode: 0o660)
-        control = LineServer(loop: loop, listener: controlListener,
-                             handler: ControlHandler(supervisor: supervisor, configuration: configuration, token: token))
+        let handler = ControlHandler(supervisor: supervisor, configuration: configuration, token: token)
+        control = LineServer(loop: loop, listener: controlListener, handler: handler)
+        handler.server = control
+        handler.onReload = { [unowned self] done in self.reload(reason: "POST /reload", done) }
     }
 
     /// Only one host per run directory: the pid file is locked for the
@@ -95,7 +108,12 @@ final class Host {
         do {
             try control.start()
             try loop.register(signals.fd, .readable) { [unowned self] _ in self.handleSignals() }
-            try supervisor.start { [unowned self] in self.announceReady() }
+            supervisor.start { [unowned self] report in self.announceReady(report) }
+            if watch {
+                watcher = try DirectoryWatcher(configuration.pluginsDirectory, loop: loop) { [unowned self] in
+                    self.reload(reason: "a change in \(self.configuration.pluginsDirectory)") { _ in }
+                }
+            }
         } catch {
             Log.error("cannot start: \(error)")
             shutdown()
@@ -107,10 +125,23 @@ final class Host {
         return 0
     }
 
-    private func announceReady() {
-        let serving = supervisor.slots.filter { $0.state == .running }.compactMap(\.name)
-        let failed = supervisor.slots.filter { $0.state == .failed }.count
-        Log.info("ready: \(serving.count) plugin(s) serving [\(serving.joined(separator: ", "))], \(failed) failed; control socket \(configuration.controlSocketPath)")
+    private func announceReady(_ report: ReloadReport) {
+        let serving = supervisor.slots.filter { $0.state == "running" }.compactMap(\.name)
+        Log.info("ready: \(serving.count) plugin(s) serving [\(serving.joined(separator: ", "))], \(report.failed.count) failed; control socket \(configuration.controlSocketPath)")
+        SystemdNotifier.ready()
+    }
+
+    /// Every reload, whatever asked for it, is logged and told to systemd.
+    private func reload(reason: String, _ done: @escaping (ReloadReport) -> Void) {
+        guard !stopping else { return }
+        Log.info("reloading (\(reason))")
+        SystemdNotifier.reloading()
+        supervisor.reload { report in
+            Log.write(report.succeeded ? .info : .error, "reload done: \(report.summary)"
+                      + report.failed.map { "; \($0.0): \($0.1)" }.joined(), nil)
+            SystemdNotifier.ready()
+            done(report)
+        }
     }
 
     private func handleSignals() {
@@ -122,7 +153,7 @@ final class Host {
                 Log.info("\(SignalChannel.name(signal)) received: finishing in-flight requests and stopping")
                 shutdown()
             case SIGHUP:
-                Log.warn("SIGHUP received: hot reload is not available in this version; restart berth to load changed plugins")
+                reload(reason: "SIGHUP") { _ in }
             default:
                 break
             }
@@ -132,6 +163,8 @@ final class Host {
     private func shutdown() {
         guard !stopping else { return }
         stopping = true
+        SystemdNotifier.stopping()
+        watcher = nil
         control.stopAccepting()
         Files.remove(configuration.controlSocketPath)
         controlListener.close()

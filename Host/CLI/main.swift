@@ -27,6 +27,10 @@ case "call":
     exit(CallCommand.main(rest))
 case "status":
     exit(StatusCommand.main(rest))
+case "reload":
+    exit(ReloadCommand.main(rest, restart: false))
+case "restart":
+    exit(ReloadCommand.main(rest, restart: true))
 case "help", "--help", "-h":
     if let topic = rest.first {
         guard let text = Help.topic(topic) else { usageError("no command named \(topic)", help: Help.overview) }

@@ -5,9 +5,21 @@ import BerthWire
 import Glibc
 
 /// The control socket `<run-dir>/berth.sock`: the same protocol as a plugin,
-/// answering about the host. Every route needs the token.
+/// answering about and acting on the host. Every route needs the token.
+///
+///     GET  /status                   every plugin's state and counters
+///     GET  /plugins/{name}/routes    a plugin's routes
+///     POST /reload                   rescan the plugins folder; answers when done
+///     POST /plugins/{name}/restart   a fresh generation of one plugin; answers when done
 public final class ControlHandler: RequestHandler {
-    typealias Action = (_ parameters: [String]) -> (status: Int, body: JSONValue)
+    enum Answer {
+        case document(JSONValue)
+        case error(status: Int, code: String, message: String)
+        /// The handler answers through a DeferredReply.
+        case later
+    }
+
+    typealias Action = (_ parameters: [String], _ request: Request) -> Answer
 
     private let supervisor: Supervisor
     private let configuration: Configuration
@@ -15,17 +27,37 @@ public final class ControlHandler: RequestHandler {
     private let startedAt = Clock.wallSeconds()
     private var router = Router<Action>()
     private var parameters: [Range<Int>] = []
+    /// Set once the server exists (it needs this handler first).
+    public weak var server: LineServer?
+    /// Called when a reload starts from the control socket.
+    public var onReload: ((@escaping (ReloadReport) -> Void) -> Void)?
 
     public init(supervisor: Supervisor, configuration: Configuration, token: AuthToken) {
         self.supervisor = supervisor
         self.configuration = configuration
         self.token = token
-        try! router.add(.get, RoutePattern("/status")) { [unowned self] _ in (200, self.status()) }
-        try! router.add(.get, RoutePattern("/plugins/{name}/routes")) { [unowned self] parameters in
+        try! router.add(.get, RoutePattern("/status")) { [unowned self] _, _ in .document(self.status()) }
+        try! router.add(.get, RoutePattern("/plugins/{name}/routes")) { [unowned self] parameters, _ in
             guard let document = self.supervisor.routesDocument(plugin: parameters[0]) else {
-                return (404, .string("no plugin named \(parameters[0]); GET /status lists them"))
+                return .error(status: 404, code: "not_found", message: "no plugin named \(parameters[0]); GET /status lists them")
             }
-            return (200, document)
+            return .document(document)
+        }
+        try! router.add(.post, RoutePattern("/reload")) { [unowned self] _, request in
+            let reply = self.server?.deferReply(id: request.id)
+            let start = self.onReload ?? { self.supervisor.reload($0) }
+            start { report in reply?.succeed(status: 200, body: Array(report.document.serialized().utf8)) }
+            return .later
+        }
+        try! router.add(.post, RoutePattern("/plugins/{name}/restart")) { [unowned self] parameters, request in
+            let reply = self.server?.deferReply(id: request.id)
+            let known = self.supervisor.restart(plugin: parameters[0]) { report in
+                reply?.succeed(status: 200, body: Array(report.document.serialized().utf8))
+            }
+            if !known {
+                reply?.fail(status: 404, code: "not_found", message: "no plugin named \(parameters[0]); GET /status lists them")
+            }
+            return .later
         }
     }
 
@@ -33,13 +65,16 @@ public final class ControlHandler: RequestHandler {
         guard let route = Gate.admit(request, router: router, token: token, isPublic: { _ in false },
                                      parameters: &parameters, output: &output, service: "berth") else { return }
         let values = parameters.map { String(decoding: request.path[$0], as: UTF8.self) }
-        let (status, body) = route.target(values)
-        if status >= 400, let message = body.stringValue {
-            ResponseWriter.appendError(&output, id: request.id, status: status, code: "not_found", message: message)
-            return
+        switch route.target(values, request) {
+        case .document(let body):
+            Array(body.serialized().utf8).withUnsafeBytes {
+                ResponseWriter.appendSuccess(&output, id: request.id, status: 200, data: $0)
+            }
+        case .error(let status, let code, let message):
+            ResponseWriter.appendError(&output, id: request.id, status: status, code: code, message: message)
+        case .later:
+            break
         }
-        let text = Array(body.serialized().utf8)
-        text.withUnsafeBytes { ResponseWriter.appendSuccess(&output, id: request.id, status: status, data: $0) }
     }
 
     private func status() -> JSONValue {
@@ -49,6 +84,7 @@ public final class ControlHandler: RequestHandler {
                 ("started_at", .string(Clock.iso8601(startedAt))),
                 ("plugins_dir", .string(configuration.pluginsDirectory)),
                 ("run_dir", .string(configuration.runDirectory)),
+                ("reloading", .bool(supervisor.isReloading)),
             ])),
             ("plugins", supervisor.statusDocument),
         ])

@@ -1,3 +1,4 @@
+import CBerthShims
 import Glibc
 
 /// An open file descriptor. A value type: whoever created it closes it.
@@ -75,5 +76,12 @@ public struct FileDescriptor: Hashable, CustomStringConvertible {
         var st = stat()
         _ = try syscall("fstat") { fstat(rawValue, &st) }
         return Int(st.st_size)
+    }
+}
+
+extension FileDescriptor {
+    /// An anonymous in-memory file (memfd_create), close-on-exec.
+    public static func memfd(name: String) throws -> FileDescriptor {
+        FileDescriptor(rawValue: try syscall("memfd_create") { berth_memfd_create(name) })
     }
 }

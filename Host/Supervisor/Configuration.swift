@@ -6,6 +6,13 @@ public struct Configuration {
     public var maxRequestBytes = 1 << 20
     /// How long a stopping worker may take to finish in-flight requests.
     public var drainSeconds = 10.0
+    /// Worker processes per plugin unless its settings say otherwise.
+    public var instances = 1
+    /// A plugin whose workers crash more than `crashLimit` times within
+    /// `crashWindowSeconds` is left down (state failed) until its file
+    /// changes or `berth restart NAME`.
+    public var crashLimit = 5
+    public var crashWindowSeconds = 60.0
     /// The berth executable workers are started from.
     public var executable = ""
     public var logFormat = "text"

@@ -1,21 +1,9 @@
 import BerthPOSIX
 import BerthWire
 
-/// One plugin file and everything the host knows about it, across the
-/// workers that serve it over time.
+/// One plugin file and everything the host knows about it across
+/// generations and restarts.
 public final class PluginSlot {
-    public enum State: String {
-        /// A worker is loading the plugin.
-        case starting
-        case running
-        /// The worker crashed; a new one starts after a backoff delay.
-        case restarting
-        /// The file could not be loaded; see `error`.
-        case failed
-        case stopping
-        case stopped
-    }
-
     public struct RouteInfo {
         public let method: String
         public let pattern: String
@@ -23,58 +11,93 @@ public final class PluginSlot {
     }
 
     public let file: String
-    public internal(set) var state: State = .starting
+    /// The socket name this file's plugin owns, once it has loaded.
     public internal(set) var name: String?
-    public internal(set) var version: String?
-    public internal(set) var abi: String?
-    public internal(set) var routes: [RouteInfo] = []
-    public internal(set) var restarts = 0
-    public internal(set) var lastExit: String?
-    public internal(set) var error: String?
+    var current: Generation?
+    /// A new generation loading during a reload; it replaces `current` once
+    /// every instance serves.
+    var candidate: Generation?
+    /// Replaced generations whose workers are still finishing.
+    var retiring: [Generation] = []
+    var removed = false
+    var stopping = false
 
-    var library: FileDescriptor?
-    var worker: WorkerHandle?
+    var restarts = 0
+    var lastExit: String?
+    var lastReloadError: String?
+    var crashTimes: [Double] = []
     var policy = RestartPolicy()
-    var restartTimer: EventLoop.TimerID?
-    /// Counts of this plugin's earlier workers.
+    var restartTimers: [EventLoop.TimerID: Int] = [:]
+    /// Counts of workers that have exited.
     var history = SharedStats.Snapshot()
+    var generationsMade = 0
+    /// Answers 503 on the socket while no worker can.
+    var unavailable: LineServer?
 
     init(file: String) {
         self.file = file
     }
 
-    /// Counts over every worker this plugin has had.
+    func nextGenerationNumber() -> Int {
+        generationsMade += 1
+        return generationsMade
+    }
+
+    var allGenerations: [Generation] { [current, candidate].compactMap { $0 } + retiring }
+    var allWorkers: [WorkerHandle] { allGenerations.flatMap(\.workers) }
+
+    public var state: String {
+        if stopping { return "stopping" }
+        if removed { return "removed" }
+        guard let current else { return "starting" }
+        switch current.state {
+        case .loading: return "starting"
+        case .failed: return "failed"
+        case .retiring: return "stopping"
+        case .serving: return current.allWorkersServing ? (candidate == nil ? "running" : "reloading") : "restarting"
+        }
+    }
+
+    public var error: String? { current?.state == .failed ? current?.failure : nil }
+
     var totals: SharedStats.Snapshot {
         var totals = history
-        if let worker { totals.add(worker.stats.snapshot()) }
+        for worker in allWorkers { totals.add(worker.stats.snapshot()) }
         return totals
     }
 
     var statusDocument: JSONValue {
         let totals = self.totals
+        let serving = current?.workers ?? []
         func optional(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
         return .object([
-            ("name", optional(name)),
-            ("version", optional(version)),
+            ("name", optional(name ?? current?.name)),
+            ("version", optional(current?.version)),
             ("file", .string(file)),
-            ("state", .string(state.rawValue)),
-            ("pid", worker.map { .number(Double($0.pid)) } ?? .null),
-            ("started_at", worker.map { .string(Clock.iso8601($0.startedAt)) } ?? .null),
+            ("state", .string(state)),
+            ("generation", current.map { .number(Double($0.number)) } ?? .null),
+            ("sha256", optional(current?.sha256)),
+            ("loaded_at", current.map { .string(Clock.iso8601($0.createdAt)) } ?? .null),
+            ("instances", .number(Double(current?.settings.instances ?? 0))),
+            ("pid", serving.first.map { .number(Double($0.pid)) } ?? .null),
+            ("pids", .array(serving.map { .number(Double($0.pid)) })),
+            ("started_at", serving.first.map { .string(Clock.iso8601($0.startedAt)) } ?? .null),
             ("requests", .number(Double(totals.requests))),
             ("errors", .number(Double(totals.errors))),
             ("mean_ms", .number((totals.meanMilliseconds * 1000).rounded() / 1000)),
             ("p99_ms", .number((totals.p99Milliseconds * 1000).rounded() / 1000)),
             ("restarts", .number(Double(restarts))),
             ("last_exit", optional(lastExit)),
-            ("abi", optional(abi)),
+            ("abi", optional(current?.abi)),
             ("error", optional(error)),
+            ("last_reload_error", optional(lastReloadError)),
         ])
     }
 
     var routesDocument: JSONValue {
         .object([
             ("plugin", .string(name ?? "")),
-            ("routes", .array(routes.map {
+            ("routes", .array((current?.routes ?? []).map {
                 .object([("method", .string($0.method)), ("pattern", .string($0.pattern)), ("public", .bool($0.isPublic))])
             })),
         ])

@@ -1,20 +1,31 @@
 import BerthPOSIX
 import BerthWire
-import CBerthShims
 import Glibc
 
-/// Starts a worker per plugin file, hands each the socket named after its
-/// plugin, restarts crashed workers with backoff, and stops them all on
-/// shutdown. Runs on the host's event loop thread.
+/// Runs the plugins: a slot per plugin file, generations of workers per
+/// slot. Starting, reloading (SIGHUP, `berth reload`), restarting and
+/// stopping are all driven from the host's single event-loop thread.
+///
+/// Reload rules:
+/// - a new file is loaded and served;
+/// - a removed file's socket is removed and its workers drain and exit;
+/// - a changed file (library or settings, by SHA-256) gets a new generation
+///   on the same socket; the old one stops only once every new instance
+///   serves, and keeps serving if the new one fails;
+/// - an unchanged file keeps its workers.
+/// Reloads never overlap: one asked for during another runs after it.
 public final class Supervisor {
-    private let loop: EventLoop
-    private let configuration: Configuration
-    private let token: AuthToken
-    private let listeners = ListenerRegistry()
-    public private(set) var slots: [PluginSlot] = []
-    private var onSettled: (() -> Void)?
-    private var onStopped: (() -> Void)?
-    private var shuttingDown = false
+    let loop: EventLoop
+    let configuration: Configuration
+    let token: AuthToken
+    let listeners = ListenerRegistry()
+    public internal(set) var slots: [PluginSlot] = []
+    var workersByPID: [pid_t: (slot: PluginSlot, worker: WorkerHandle)] = [:]
+    var activeReload: ReloadRun?
+    private var queuedReloads: [(ReloadReport) -> Void] = []
+    private var forcedFiles: Set<String> = []
+    var onStopped: (() -> Void)?
+    var shuttingDown = false
 
     public init(loop: EventLoop, configuration: Configuration, token: AuthToken) {
         self.loop = loop
@@ -22,165 +33,143 @@ public final class Supervisor {
         self.token = token
     }
 
-    // MARK: Start
+    /// Loads every plugin; `settled` runs once each serves or has failed.
+    public func start(settled: @escaping (ReloadReport) -> Void) {
+        reload(settled)
+    }
 
-    /// Starts a worker for every `*.so` in the plugins folder; `settled`
-    /// runs once every plugin is serving or has failed.
-    public func start(settled: @escaping () -> Void) throws {
-        onSettled = settled
-        let names = try Files.list(configuration.pluginsDirectory).filter { $0.hasSuffix(".so") }
-        for fileName in names {
-            let slot = PluginSlot(file: "\(configuration.pluginsDirectory)/\(fileName)")
-            slots.append(slot)
-            do {
-                slot.library = try Self.privateCopy(of: slot.file)
-                try startWorker(slot)
-            } catch {
-                markFailed(slot, "cannot start \(slot.file): \(error)")
+    public var isReloading: Bool { activeReload != nil }
+
+    /// Rescans the plugins folder and applies what changed; `done` gets the
+    /// report once new generations serve and replaced ones have exited.
+    public func reload(_ done: @escaping (ReloadReport) -> Void) {
+        guard !shuttingDown else { return }
+        if activeReload != nil {
+            queuedReloads.append(done)
+            return
+        }
+        let run = ReloadRun(completions: [done])
+        activeReload = run
+        let files: [String]
+        do {
+            files = try Files.list(configuration.pluginsDirectory).filter { $0.hasSuffix(".so") }
+                .map { "\(configuration.pluginsDirectory)/\($0)" }
+        } catch {
+            run.report.failed.append((configuration.pluginsDirectory, "cannot read the plugins folder: \(error)"))
+            files = slots.filter { !$0.removed }.map(\.file)
+        }
+        for file in files {
+            if let slot = slots.first(where: { $0.file == file && !$0.removed }) {
+                refresh(slot, run)
+            } else {
+                add(file, run)
             }
         }
-        if slots.isEmpty {
-            Log.warn("no plugins in \(configuration.pluginsDirectory): copy a plugin's lib*.so there and restart")
+        for slot in slots where !slot.removed && !files.contains(slot.file) {
+            remove(slot, run)
         }
-        checkSettled()
+        forcedFiles.removeAll()
+        if files.isEmpty && slots.isEmpty {
+            Log.warn("no plugins in \(configuration.pluginsDirectory): copy a plugin's lib*.so there, then `berth reload`")
+        }
+        checkReload()
     }
 
-    /// Copies the library into an anonymous in-memory file the worker
-    /// dlopens: overwriting the file on disk later cannot crash it.
-    static func privateCopy(of path: String) throws -> FileDescriptor {
-        let bytes = try Files.read(path)
-        let fd = FileDescriptor(rawValue: try syscall("memfd_create") { berth_memfd_create("berth-plugin") })
+    /// Starts a fresh generation of a plugin even if its file is unchanged
+    /// (`berth restart NAME`): clears a crash-loop failure.
+    public func restart(plugin name: String, _ done: @escaping (ReloadReport) -> Void) -> Bool {
+        guard let slot = slots.first(where: { !$0.removed && ($0.name == name || $0.current?.name == name) }) else { return false }
+        forcedFiles.insert(slot.file)
+        reload(done)
+        return true
+    }
+
+    private func add(_ file: String, _ run: ReloadRun) {
+        let slot = PluginSlot(file: file)
+        slots.append(slot)
         do {
-            try fd.writeAll(bytes)
-            return fd
+            let generation = try Generation.load(file: file, number: slot.nextGenerationNumber(), defaults: configuration)
+            slot.current = generation
+            run.actions.append((slot, .add, generation))
+            startWorkers(slot, generation)
         } catch {
-            fd.close()
-            throw error
+            let failed = Generation.failedPlaceholder(number: slot.generationsMade, reason: "cannot load \(file): \(error)")
+            slot.current = failed
+            run.actions.append((slot, .add, failed))
+            Log.error("plugin not loaded: \(failed.failure!)")
         }
     }
 
-    private func startWorker(_ slot: PluginSlot) throws {
-        let worker = try WorkerHandle.spawn(configuration: configuration, file: slot.file, library: slot.library!)
-        slot.worker = worker
-        slot.state = slot.state == .restarting ? .restarting : .starting
-        try loop.register(worker.channel, .readable) { [unowned self] _ in
-            self.channelReadable(slot, worker)
-        }
-    }
-
-    private func channelReadable(_ slot: PluginSlot, _ worker: WorkerHandle) {
-        guard let (bytes, _) = try? UnixSocket.receiveMessage(worker.channel) else {
-            closeChannel(worker)
+    private func refresh(_ slot: PluginSlot, _ run: ReloadRun) {
+        let generation: Generation
+        do {
+            generation = try Generation.load(file: slot.file, number: slot.generationsMade + 1, defaults: configuration)
+        } catch {
+            let reason = "cannot load \(slot.file): \(error)"
+            slot.lastReloadError = reason
+            run.report.failed.append((slot.file, reason))
+            Log.error("reload failed: \(reason); the running version keeps serving", plugin: slot.name)
             return
         }
-        let message = ChannelMessage(decoding: bytes)
-        switch message.kind {
-        case "loaded": pluginLoaded(slot, worker, message)
-        case "failed": markFailed(slot, message["reason"] ?? "the worker gave no reason")
-        default: Log.warn("unexpected message \(message.kind) from worker \(worker.pid)")
-        }
-    }
-
-    private func pluginLoaded(_ slot: PluginSlot, _ worker: WorkerHandle, _ message: ChannelMessage) {
-        let name = message["name"] ?? ""
-        if let previous = slot.name, previous != name {
-            return reject(slot, worker, "\(slot.file) now names itself \"\(name)\" instead of \"\(previous)\"; restart berth to rename a plugin")
-        }
-        if let owner = slots.first(where: { $0 !== slot && $0.name == name && $0.state != .failed }) {
-            return reject(slot, worker, "duplicate plugin name \"\(name)\": \(owner.file) already serves it; give each plugin a unique name")
-        }
-        let listener: FileDescriptor
-        do {
-            listener = try listeners.listener(for: name, at: configuration.socketPath(for: name))
-        } catch {
-            return reject(slot, worker, "cannot create the socket for \(name): \(error)")
-        }
-        let serve = ChannelMessage("serve", [("token", token.string), ("max-request-bytes", String(configuration.maxRequestBytes))])
-        do {
-            try UnixSocket.sendMessage(worker.channel, serve.encoded(), passing: listener)
-        } catch {
-            Log.error("cannot hand the socket to worker \(worker.pid): \(error)", plugin: name)
+        let forced = forcedFiles.contains(slot.file)
+        // Same bytes, same settings: keep what runs, and keep a failed
+        // version down (loading it again would fail again).
+        if let current = slot.current, current.fingerprint == generation.fingerprint, !forced {
+            run.report.unchanged.append(slot.file)
             return
         }
-        slot.name = name
-        slot.version = message["version"]
-        slot.abi = message["abi"]
-        slot.routes = message.all("route").map { line in
-            let parts = line.split(separator: " ").map(String.init)
-            return .init(method: parts.first ?? "", pattern: parts.count > 1 ? parts[1] : "", isPublic: parts.contains("public"))
+        _ = slot.nextGenerationNumber()
+        slot.crashTimes.removeAll()
+        slot.policy = RestartPolicy()
+        if let current = slot.current, current.state == .serving {
+            slot.candidate = generation
+        } else {
+            if let current = slot.current { retire(slot, current) }
+            slot.current = generation
         }
-        let wasRestart = slot.state == .restarting
-        slot.state = .running
-        slot.error = nil
-        Log.info("serving \(configuration.socketPath(for: name)) (version \(slot.version ?? "?"), worker \(worker.pid)\(wasRestart ? ", restart \(slot.restarts)" : ""))", plugin: name)
-        checkSettled()
+        run.actions.append((slot, .update, generation))
+        startWorkers(slot, generation)
     }
 
-    private func reject(_ slot: PluginSlot, _ worker: WorkerHandle, _ reason: String) {
-        try? UnixSocket.sendMessage(worker.channel, ChannelMessage("reject", [("reason", reason)]).encoded())
-        markFailed(slot, reason)
+    private func remove(_ slot: PluginSlot, _ run: ReloadRun) {
+        slot.removed = true
+        run.actions.append((slot, .remove, nil))
+        for generation in slot.allGenerations { retire(slot, generation) }
+        slot.current = nil
+        slot.candidate = nil
+        stopUnavailable(slot)
+        if let name = slot.name { listeners.remove(name) }
+        Log.info("removed: \(slot.file); its workers finish in-flight requests and exit", plugin: slot.name)
+        dropFinishedGenerations(slot)
     }
 
-    private func markFailed(_ slot: PluginSlot, _ reason: String) {
-        slot.state = .failed
-        slot.error = reason
-        Log.error("plugin not loaded: \(reason)", plugin: slot.name)
-        checkSettled()
-    }
-
-    private func checkSettled() {
-        guard let settled = onSettled, !slots.contains(where: { $0.state == .starting }) else { return }
-        onSettled = nil
-        settled()
-    }
-
-    private func closeChannel(_ worker: WorkerHandle) {
-        guard worker.channelOpen else { return }
-        worker.channelOpen = false
-        loop.unregister(worker.channel)
-        worker.channel.close()
-    }
-
-    // MARK: Exits and restarts
-
-    /// Reaps ended workers (call on SIGCHLD) and decides what follows.
-    public func reapChildren() {
-        for (pid, exit) in ChildProcess.reapAll() {
-            guard let slot = slots.first(where: { $0.worker?.pid == pid }), let worker = slot.worker else { continue }
-            closeChannel(worker)
-            slot.history.add(worker.stats.snapshot())
-            slot.worker = nil
-            slot.lastExit = exit.description
-            workerExited(slot, worker, exit)
+    /// Ends a reload once nothing it started is still loading or draining.
+    func checkReload() {
+        guard let run = activeReload else { return }
+        let busy = slots.contains { slot in
+            slot.candidate != nil || slot.current?.state == .loading || !slot.retiring.isEmpty
         }
-        if shuttingDown && !slots.contains(where: { $0.worker != nil }) {
-            finishShutdown()
-        }
-    }
-
-    private func workerExited(_ slot: PluginSlot, _ worker: WorkerHandle, _ exit: ChildProcess.Exit) {
-        let label = slot.name ?? slot.file
-        switch slot.state {
-        case .stopping, .stopped:
-            slot.state = .stopped
-        case .failed:
-            break
-        case .starting:
-            markFailed(slot, "\(slot.file): the worker \(exit) while loading the plugin (a crash in its entry or init function?)")
-        case .running, .restarting:
-            let delay = slot.policy.delayAfterCrash(uptime: worker.uptimeSeconds)
-            slot.restarts += 1
-            slot.state = .restarting
-            Log.error("worker \(worker.pid) \(exit); restarting in \(delay) s (restart \(slot.restarts)); other plugins are unaffected", plugin: label)
-            slot.restartTimer = loop.schedule(afterSeconds: delay) { [unowned self] in
-                slot.restartTimer = nil
-                guard !self.shuttingDown else { return }
-                do {
-                    try self.startWorker(slot)
-                } catch {
-                    self.markFailed(slot, "cannot restart \(label): \(error)")
+        if busy { return }
+        for (slot, action, generation) in run.actions {
+            switch action {
+            case .remove:
+                run.report.removed.append(slot.file)
+            case .add, .update:
+                if let generation, slot.current === generation, generation.state == .serving {
+                    if action == .add { run.report.added.append(slot.file) } else { run.report.updated.append(slot.file) }
+                } else {
+                    let reason = generation?.failure ?? slot.lastReloadError ?? "did not start"
+                    run.report.failed.append((slot.file, reason))
                 }
             }
+        }
+        activeReload = nil
+        slots.removeAll { $0.removed && $0.allWorkers.isEmpty }
+        for completion in run.completions { completion(run.report) }
+        if !queuedReloads.isEmpty && !shuttingDown {
+            let next = queuedReloads
+            queuedReloads.removeAll()
+            reload { report in next.forEach { $0(report) } }
         }
     }
 
@@ -194,29 +183,29 @@ public final class Supervisor {
         shuttingDown = true
         onStopped = stopped
         listeners.removeAll()
+        var longestDrain = configuration.drainSeconds
         for slot in slots {
-            if let timer = slot.restartTimer { loop.cancel(timer) }
-            guard let worker = slot.worker else { continue }
-            slot.state = .stopping
-            ChildProcess.signal(worker.pid, SIGTERM)
-            // A worker still loading waits on the channel, not on signals.
-            closeChannel(worker)
-        }
-        loop.schedule(afterSeconds: configuration.drainSeconds + 2) { [unowned self] in
-            for slot in self.slots {
-                if let worker = slot.worker {
-                    Log.warn("worker \(worker.pid) did not stop within \(self.configuration.drainSeconds) s; killing it", plugin: slot.name)
-                    ChildProcess.signal(worker.pid, SIGKILL)
-                }
+            slot.stopping = true
+            for timer in slot.restartTimers.keys { loop.cancel(timer) }
+            slot.restartTimers.removeAll()
+            stopUnavailable(slot)
+            for generation in slot.allGenerations {
+                longestDrain = max(longestDrain, generation.settings.drainSeconds)
+                for worker in generation.workers { stop(worker) }
             }
         }
-        reapChildren()
+        loop.schedule(afterSeconds: longestDrain + 2) { [unowned self] in
+            for (pid, entry) in self.workersByPID {
+                Log.warn("worker \(pid) did not stop within its drain time; killing it", plugin: entry.slot.name)
+                ChildProcess.signal(pid, SIGKILL)
+            }
+        }
+        checkStopped()
     }
 
-    private func finishShutdown() {
-        guard let stopped = onStopped else { return }
+    func checkStopped() {
+        guard shuttingDown, workersByPID.isEmpty, let stopped = onStopped else { return }
         onStopped = nil
-        for slot in slots { slot.library?.close() }
         stopped()
     }
 
@@ -225,6 +214,6 @@ public final class Supervisor {
     public var statusDocument: JSONValue { .array(slots.map(\.statusDocument)) }
 
     public func routesDocument(plugin name: String) -> JSONValue? {
-        slots.first { $0.name == name }?.routesDocument
+        slots.first { $0.name == name && !$0.removed }?.routesDocument
     }
 }

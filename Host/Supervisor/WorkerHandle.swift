@@ -1,19 +1,35 @@
 import BerthPOSIX
+import BerthWire
 import Glibc
 
-/// One running worker process as the host sees it.
+/// One worker process as the host sees it.
 final class WorkerHandle {
+    enum Phase {
+        /// Started; loading the plugin.
+        case loading
+        /// Holds the socket and answers requests.
+        case serving
+        /// Told to finish in-flight requests and exit.
+        case stopping
+    }
+
     let pid: pid_t
     let channel: FileDescriptor
     let stats: SharedStats
+    unowned let generation: Generation
+    /// Which of the generation's instances this is (restarts keep it).
+    let instance: Int
     let startedAt = Clock.wallSeconds()
     let startedMonotonic = Clock.monotonicNanoseconds()
+    var phase = Phase.loading
     var channelOpen = true
 
-    init(pid: pid_t, channel: FileDescriptor, stats: SharedStats) {
+    private init(pid: pid_t, channel: FileDescriptor, stats: SharedStats, generation: Generation, instance: Int) {
         self.pid = pid
         self.channel = channel
         self.stats = stats
+        self.generation = generation
+        self.instance = instance
     }
 
     var uptimeSeconds: Double { Double(Clock.monotonicNanoseconds() - startedMonotonic) / 1e9 }
@@ -22,26 +38,38 @@ final class WorkerHandle {
     /// the user asked for it: it catches SIGSEGV to print ~60 lines, and
     /// survives a SIGSEGV sent with kill(1), so a crash would neither read
     /// as one clear log line nor always end the worker.
-    static let workerEnvironment: [String] = {
+    static let baseEnvironment: [String] = {
         let environment = ChildProcess.currentEnvironment()
         if environment.contains(where: { $0.hasPrefix("SWIFT_BACKTRACE=") }) { return environment }
         return environment + ["SWIFT_BACKTRACE=enable=no"]
     }()
 
-    /// Starts `berth worker` for a plugin library. The library goes in as a
-    /// private in-memory copy, so rewriting the file on disk cannot change
-    /// code a worker has mapped.
-    static func spawn(configuration: Configuration, file: String, library: FileDescriptor) throws -> WorkerHandle {
+    /// Starts `berth worker` for one instance of a generation, then sends
+    /// it the plugin's config; the worker answers on the channel once it has
+    /// loaded (see WorkerProcess for the descriptors it inherits).
+    static func spawn(configuration: Configuration, file: String, generation: Generation, instance: Int) throws -> WorkerHandle {
+        guard let library = generation.library else { throw Errno(EBADF, "no library to load") }
         let (hostEnd, workerEnd) = try UnixSocket.seqpacketPair()
         defer { workerEnd.close() }
         do {
             let stats = try SharedStats(name: file)
+            let settings = generation.settings
             let arguments = ["worker", "--file", file, "--host-pid", String(getpid()),
                              "--log-format", configuration.logFormat, "--log-level", configuration.logLevel,
-                             "--drain-seconds", String(configuration.drainSeconds)]
+                             "--drain-seconds", String(settings.drainSeconds)]
+            var environment = baseEnvironment
+            for variable in settings.environment {
+                let name = variable.prefix { $0 != "=" } + "="
+                environment.removeAll { $0.hasPrefix(name) }
+                environment.append(variable)
+            }
             let pid = try ChildProcess.spawn(configuration.executable, arguments,
-                                             descriptors: [workerEnd, library, stats.fd], environment: workerEnvironment)
-            return WorkerHandle(pid: pid, channel: hostEnd, stats: stats)
+                                             descriptors: [workerEnd, library, stats.fd], environment: environment)
+            let worker = WorkerHandle(pid: pid, channel: hostEnd, stats: stats, generation: generation, instance: instance)
+            // The worker reads this before it loads the plugin; a full
+            // channel cannot happen with one small message.
+            try? UnixSocket.sendMessage(hostEnd, ChannelMessage("setup", [("config", settings.config)]).encoded())
+            return worker
         } catch {
             hostEnd.close()
             throw error

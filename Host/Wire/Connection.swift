@@ -16,6 +16,11 @@ final class Connection {
     /// read and dropped (so the client, still sending, gets to read the
     /// answer instead of a reset), then the connection closes.
     var discardingInput = false
+    /// Requests answered on this connection so far.
+    var answered = 0
+    /// A handler will answer the current request later (DeferredReply);
+    /// later requests wait so answers stay in order.
+    var awaitingReply = false
 
     init(fd: FileDescriptor) {
         self.fd = fd
@@ -23,7 +28,7 @@ final class Connection {
     }
 
     var pendingOutput: Int { output.count - outputSent }
-    var isIdle: Bool { input.count == 0 && pendingOutput == 0 }
+    var isIdle: Bool { input.count == 0 && pendingOutput == 0 && !awaitingReply }
 
     /// Writes as much queued output as the socket takes. Returns false when
     /// the peer is gone.

@@ -38,11 +38,31 @@ public indirect enum JSONValue: Equatable {
 
     /// Parses JSON text; nil when it is not valid JSON.
     public static func parse(_ bytes: [UInt8]) -> JSONValue? {
-        bytes.withUnsafeBufferPointer { buffer in
+        try? parseOrExplain(bytes)
+    }
+
+    /// Where and why a text is not JSON, for messages like
+    /// "plugins.d/x.json:3:14: expected ',' or '}' in an object".
+    public struct SyntaxError: Error, CustomStringConvertible {
+        public let reason: String
+        public let line: Int
+        public let column: Int
+        public var description: String { "\(line):\(column): \(reason)" }
+    }
+
+    public static func parseOrExplain(_ bytes: [UInt8]) throws -> JSONValue {
+        try bytes.withUnsafeBufferPointer { buffer in
             var scanner = JSONScanner(buffer)
-            guard (try? scanner.scanValue()) != nil else { return nil }
-            scanner.skipWhitespace()
-            guard scanner.atEnd else { return nil }
+            do {
+                _ = try scanner.scanValue()
+                scanner.skipWhitespace()
+                if !scanner.atEnd { throw scanner.fail("unexpected text after the JSON value") }
+            } catch let failure as JSONScanner.Failure {
+                let before = buffer[..<min(failure.offset, buffer.count)]
+                let line = before.filter { $0 == 0x0A }.count + 1
+                let column = failure.offset - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+                throw SyntaxError(reason: failure.message, line: line, column: column)
+            }
             var index = 0
             return build(buffer, &index)
         }

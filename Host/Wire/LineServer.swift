@@ -21,6 +21,8 @@ public final class LineServer {
     private var connections: [Int32: Connection] = [:]
     private var accepting = false
     private var onDrained: (() -> Void)?
+    /// The connection whose request the handler is running, for deferReply().
+    private var current: Connection?
 
     public init(loop: EventLoop, listener: FileDescriptor, handler: RequestHandler, limits: Limits = Limits()) {
         self.loop = loop
@@ -30,6 +32,7 @@ public final class LineServer {
     }
 
     public var connectionCount: Int { connections.count }
+    private var draining: Bool { onDrained != nil }
 
     public func start() throws {
         try listener.setNonBlocking()
@@ -37,14 +40,19 @@ public final class LineServer {
         accepting = true
     }
 
-    /// Stops accepting, lets queued requests be answered, closes connections
-    /// as they go idle, and calls `done` when none is left.
+    /// Stops accepting and winds connections down without failing a request
+    /// a client could not retry:
+    /// - a connection that has not been answered yet is served until its
+    ///   first answer (a one-shot client sent its request already);
+    /// - a connection that has been answered before gets the answers to what
+    ///   was read, and is closed without reading more; its client retries on
+    ///   a new connection, as HTTP clients do when a server closes an idle
+    ///   keep-alive connection.
+    /// Calls `done` once no connection is left.
     public func drain(_ done: @escaping () -> Void) {
         stopAccepting()
         onDrained = done
-        for connection in Array(connections.values) where connection.isIdle {
-            close(connection)
-        }
+        for connection in Array(connections.values) { afterWork(connection) }
         checkDrained()
     }
 
@@ -57,6 +65,30 @@ public final class LineServer {
     /// Closes every connection now (end of a bounded drain).
     public func closeAll() {
         for connection in Array(connections.values) { close(connection) }
+    }
+
+    /// Called by a handler, during `handle`, to answer that request later.
+    /// Requests after it on the same connection wait for the answer.
+    public func deferReply(id: UnsafeBufferPointer<UInt8>?) -> DeferredReply {
+        let connection = current!
+        connection.awaitingReply = true
+        return DeferredReply(server: self, connection: connection, id: id.map(Array.init))
+    }
+
+    func complete(_ connection: Connection, _ write: @escaping (inout [UInt8]) -> Void) {
+        guard connections[connection.fd.rawValue] === connection, connection.awaitingReply else { return }
+        // Answered before `handle` even returned: finish after it has.
+        if current === connection {
+            loop.schedule(afterSeconds: 0) { [weak self, weak connection] in
+                if let self, let connection { self.complete(connection, write) }
+            }
+            return
+        }
+        connection.awaitingReply = false
+        write(&connection.output)
+        connection.answered += 1
+        answerBuffered(connection)
+        afterWork(connection)
     }
 
     private func checkDrained() {
@@ -72,8 +104,8 @@ public final class LineServer {
             do {
                 accepted = try UnixSocket.accept(listener)
             } catch {
-                // EMFILE and friends: log and retry on the next event rather
-                // than spinning; the listener stays readable.
+                // EMFILE and friends: retry on the next event rather than
+                // spinning; the listener stays readable.
                 Log.error("\(error); new connections wait until a connection closes")
                 return
             }
@@ -118,26 +150,35 @@ public final class LineServer {
         if n == 0 {
             // The client finished sending (it may still read): answer what
             // it sent, then close.
-            if let frame = connection.framer.finishAtEndOfStream(connection.input.unconsumed) {
+            if !connection.awaitingReply, let frame = connection.framer.finishAtEndOfStream(connection.input.unconsumed) {
                 answer(connection, frame)
             }
             connection.closeAfterFlush = true
             return
         }
         connection.input.commit(n)
-        while connection.pendingOutput < limits.maxPendingOutput,
+        answerBuffered(connection)
+        if connection.input.count > limits.maxRequestBytes && !connection.awaitingReply { tooLarge(connection) }
+    }
+
+    /// Answers the complete requests already read, in order, until output
+    /// backs up or a handler defers its answer.
+    private func answerBuffered(_ connection: Connection) {
+        while !connection.awaitingReply, !connection.closeAfterFlush,
+              connection.pendingOutput < limits.maxPendingOutput,
               let frame = connection.framer.next(connection.input.unconsumed) {
             answer(connection, frame)
-            if connection.closeAfterFlush { return }
         }
-        if connection.input.count > limits.maxRequestBytes { tooLarge(connection) }
     }
 
     private func answer(_ connection: Connection, _ frame: RequestFramer.Frame) {
         if frame.length > limits.maxRequestBytes { return tooLarge(connection) }
         let bytes = UnsafeBufferPointer(rebasing: connection.input.unconsumed[0..<frame.length])
         if !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+            current = connection
             dispatch(bytes, &connection.output)
+            current = nil
+            if !connection.awaitingReply { connection.answered += 1 }
         }
         connection.input.consume(frame.consumed)
     }
@@ -177,7 +218,7 @@ public final class LineServer {
 
     private func tooLarge(_ connection: Connection) {
         ResponseWriter.appendError(&connection.output, id: nil, status: 413, code: "request_too_large",
-                                   message: "request exceeds the limit of \(limits.maxRequestBytes) bytes; send a smaller request or raise the limit (berth serve --max-request-bytes)")
+                                   message: "request exceeds the limit of \(limits.maxRequestBytes) bytes; send a smaller request or raise the limit (berth serve --max-request-bytes, or max_request_bytes in the plugin's settings)")
         connection.input.consume(connection.input.count)
         connection.framer = RequestFramer()
         connection.closeAfterFlush = true
@@ -193,10 +234,13 @@ public final class LineServer {
 
     private func afterWork(_ connection: Connection) {
         guard connection.flush() else { return close(connection) }
+        if draining && connection.answered > 0 && !connection.awaitingReply {
+            connection.closeAfterFlush = true
+        }
         if connection.discardingInput && connection.pendingOutput == 0 {
             return lingerThenClose(connection)
         }
-        if connection.pendingOutput == 0 && (connection.closeAfterFlush || (onDrained != nil && connection.isIdle)) {
+        if connection.pendingOutput == 0 && !connection.awaitingReply && connection.closeAfterFlush {
             return close(connection)
         }
         let wantsWrite = connection.pendingOutput > 0
@@ -209,19 +253,12 @@ public final class LineServer {
             connection.watchingWritable = wantsWrite
             loop.modify(connection.fd, events)
         }
-        // Frames left unanswered because output was full: answer them once
-        // the client has read.
-        if wantsRead && !wantsWrite && connection.input.count > 0 && connection.framer.scanned < connection.input.count {
-            readAndAnswerBuffered(connection)
+        // Requests left unanswered while output was backed up: answer them
+        // now that the client has read.
+        if wantsRead && !wantsWrite && !connection.awaitingReply && connection.framer.scanned < connection.input.count {
+            answerBuffered(connection)
+            if connection.pendingOutput > 0 { afterWork(connection) }
         }
-    }
-
-    private func readAndAnswerBuffered(_ connection: Connection) {
-        while connection.pendingOutput < limits.maxPendingOutput,
-              let frame = connection.framer.next(connection.input.unconsumed) {
-            answer(connection, frame)
-        }
-        if connection.pendingOutput > 0 { afterWork(connection) }
     }
 
     private func lingerThenClose(_ connection: Connection) {
@@ -240,5 +277,39 @@ public final class LineServer {
         connection.fd.close()
         connections[connection.fd.rawValue] = nil
         checkDrained()
+    }
+}
+
+/// An answer a handler gives after `handle` returned (the control socket's
+/// POST /reload answers when the reload is over).
+public final class DeferredReply {
+    private weak var server: LineServer?
+    private weak var connection: Connection?
+    private let id: [UInt8]?
+
+    init(server: LineServer, connection: Connection, id: [UInt8]?) {
+        self.server = server
+        self.connection = connection
+        self.id = id
+    }
+
+    public func succeed(status: Int, body: [UInt8]) {
+        send { output, id in body.withUnsafeBytes { ResponseWriter.appendSuccess(&output, id: id, status: status, data: $0) } }
+    }
+
+    public func fail(status: Int, code: String, message: String) {
+        send { output, id in ResponseWriter.appendError(&output, id: id, status: status, code: code, message: message) }
+    }
+
+    private func send(_ write: @escaping (inout [UInt8], UnsafeBufferPointer<UInt8>?) -> Void) {
+        guard let server, let connection else { return }
+        let id = self.id
+        server.complete(connection) { output in
+            if let id {
+                id.withUnsafeBufferPointer { write(&output, $0) }
+            } else {
+                write(&output, nil)
+            }
+        }
     }
 }

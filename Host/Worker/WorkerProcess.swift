@@ -15,7 +15,6 @@ public enum WorkerProcess {
         public var file: String
         public var hostPID: pid_t
         public var drainSeconds: Double = 10
-        public var config = "{}"
         public init(file: String, hostPID: pid_t) {
             self.file = file
             self.hostPID = hostPID
@@ -39,6 +38,13 @@ public enum WorkerProcess {
         }
         SignalChannel.ignoreBrokenPipe()
 
+        // The host's first message carries the plugin's config for init.
+        guard let setup = (try? UnixSocket.receiveMessage(channel)).flatMap({ $0 }).map({ ChannelMessage(decoding: $0.bytes) }),
+              setup.kind == "setup" else {
+            exit(0)
+        }
+        let config = setup["config"] ?? "{}"
+
         let plugin: LoadedPlugin
         do {
             plugin = try PluginLoader.load(libraryPath: "/proc/self/fd/\(library.rawValue)", file: options.file)
@@ -48,7 +54,7 @@ public enum WorkerProcess {
         HostAPI.pluginName = plugin.name
         CurrentProcess.setName("berth:\(plugin.name)")
         if let initialize = plugin.descriptor.pointee.`init` {
-            let result = options.config.withCString { initialize(HostAPI.table, $0) }
+            let result = config.withCString { initialize(HostAPI.table, $0) }
             if result != 0 {
                 let said = HostAPI.lastLoggedError.map { ": \($0)" } ?? " (the plugin logged no reason)"
                 fail("\(options.file): plugin \(plugin.name) init failed with code \(result)\(said)")

@@ -62,4 +62,11 @@ static inline uint64_t berth_stat_load(const uint64_t *counter) {
     return __atomic_load_n(counter, __ATOMIC_RELAXED);
 }
 
+/* inotify, for `berth serve --watch`. */
+int berth_inotify_watch_directory(const char *path, int *watch_fd);
+/* Reads and discards pending events; returns how many bytes were read. */
+ssize_t berth_inotify_drain(int fd);
+/* SHA-256 of `len` bytes into `out` (32 bytes). */
+void berth_sha256(const void *data, size_t len, uint8_t out[32]);
+
 #endif

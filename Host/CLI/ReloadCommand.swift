@@ -1,0 +1,44 @@
+import BerthPOSIX
+import BerthWire
+import Glibc
+
+/// `berth reload` and `berth restart NAME`: ask the host over the control
+/// socket, wait until it is done, print what changed.
+enum ReloadCommand {
+    static func main(_ raw: [String], restart: Bool) -> Int32 {
+        let help = restart ? Help.restart : Help.reload
+        let arguments: Arguments
+        do {
+            arguments = try Arguments(raw, valued: ["run-dir", "timeout"], flags: ["json"])
+        } catch {
+            usageError("\(error)", help: help)
+        }
+        guard arguments.positional.count == (restart ? 1 : 0) else {
+            usageError(restart ? "restart needs the plugin's NAME" : "reload takes no arguments", help: help)
+        }
+        let runDirectory = arguments.options["run-dir"] ?? "run"
+        let path = restart ? "/plugins/\(arguments.positional[0])/restart" : "/reload"
+        let line = WireClient.requestLine(method: "POST", path: path, token: CallCommand.readToken(runDirectory), data: nil)
+        var failed = false
+        let timeout = ((try? arguments.number("timeout")) ?? nil) ?? 120
+        let code = CallCommand.send(line, to: "\(runDirectory)/berth.sock", timeout: timeout) { response in
+            let parsed = JSONValue.parse(response)
+            if arguments.flags.contains("json") || parsed?["data"] == nil {
+                print(String(decoding: response, as: UTF8.self))
+            }
+            guard let report = parsed?["data"] else { return }
+            for key in ["added", "updated", "removed", "unchanged"] {
+                for file in report[key]?.arrayValue ?? [] where !arguments.flags.contains("json") {
+                    print("\(key) \(file.stringValue ?? "")")
+                }
+            }
+            for failure in report["failed"]?.arrayValue ?? [] {
+                failed = true
+                if !arguments.flags.contains("json") {
+                    print("failed \(failure["file"]?.stringValue ?? ""): \(failure["reason"]?.stringValue ?? "")")
+                }
+            }
+        }
+        return code != 0 ? code : (failed ? 1 : 0)
+    }
+}

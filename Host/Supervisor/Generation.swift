@@ -1,0 +1,85 @@
+import BerthPOSIX
+import Glibc
+
+/// One version of a plugin: the library bytes and settings it was started
+/// with, and the workers running it. A reload that changes either starts a
+/// new generation beside the old one on the same socket.
+final class Generation {
+    enum State: String {
+        /// Workers are loading; nothing serves from this generation yet.
+        case loading
+        case serving
+        /// Replaced or removed: its workers finish in-flight requests and exit.
+        case retiring
+        /// Did not load, or crashed too often; see `failure`.
+        case failed
+    }
+
+    let number: Int
+    /// The private in-memory copy every worker of this generation loads
+    /// (nil for a file that could not even be read).
+    let library: FileDescriptor?
+    let sha256: String
+    let settings: PluginSettings
+    /// Library and settings file together: a change in either is an update.
+    let fingerprint: String
+    let createdAt = Clock.wallSeconds()
+
+    var state = State.loading
+    var failure: String?
+    var workers: [WorkerHandle] = []
+    var name: String?
+    var version: String?
+    var abi: String?
+    var routes: [PluginSlot.RouteInfo] = []
+
+    init(number: Int, library: FileDescriptor?, sha256: String, settings: PluginSettings, fingerprint: String) {
+        self.number = number
+        self.library = library
+        self.sha256 = sha256
+        self.settings = settings
+        self.fingerprint = fingerprint
+    }
+
+    deinit { library?.close() }
+
+    /// Reads a plugin file (and its settings) into a new generation.
+    static func load(file: String, number: Int, defaults: Configuration) throws -> Generation {
+        let bytes = try Files.read(file)
+        let (settings, settingsBytes) = try PluginSettings.load(forPlugin: file, defaults: defaults)
+        let library = try privateCopy(bytes)
+        let sha256 = SHA256.hex(bytes)
+        return Generation(number: number, library: library, sha256: sha256, settings: settings,
+                          fingerprint: sha256 + "+" + SHA256.hex(settingsBytes))
+    }
+
+    /// An anonymous in-memory file the workers dlopen: overwriting the file
+    /// on disk later (even in place with cp) cannot change their code.
+    private static func privateCopy(_ bytes: [UInt8]) throws -> FileDescriptor {
+        let fd = try FileDescriptor.memfd(name: "berth-plugin")
+        do {
+            try fd.writeAll(bytes)
+            return fd
+        } catch {
+            fd.close()
+            throw error
+        }
+    }
+
+    /// A generation with the same code and settings (a restart).
+    func sameContent(number: Int) throws -> Generation {
+        Generation(number: number, library: try library?.duplicate(), sha256: sha256, settings: settings, fingerprint: fingerprint)
+    }
+
+    /// Stands for a file that could not be read, so status can show why.
+    static func failedPlaceholder(number: Int, reason: String) -> Generation {
+        let generation = Generation(number: number, library: nil, sha256: "", settings: PluginSettings(defaults: Configuration()), fingerprint: "")
+        generation.state = .failed
+        generation.failure = reason
+        return generation
+    }
+
+    var allWorkersServing: Bool {
+        workers.count == settings.instances && workers.allSatisfy { $0.phase == .serving }
+    }
+}

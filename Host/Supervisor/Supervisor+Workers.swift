@@ -1,0 +1,230 @@
+import BerthPOSIX
+import BerthWire
+import Glibc
+
+/// Worker processes: starting them, what they report, their exits, restarts.
+extension Supervisor {
+    func startWorkers(_ slot: PluginSlot, _ generation: Generation) {
+        for instance in 0..<generation.settings.instances {
+            startWorker(slot, generation, instance: instance)
+        }
+    }
+
+    func startWorker(_ slot: PluginSlot, _ generation: Generation, instance: Int) {
+        do {
+            let worker = try WorkerHandle.spawn(configuration: configuration, file: slot.file, generation: generation, instance: instance)
+            generation.workers.append(worker)
+            workersByPID[worker.pid] = (slot, worker)
+            try loop.register(worker.channel, .readable) { [unowned self, unowned slot, unowned worker] _ in
+                self.channelReadable(slot, worker)
+            }
+        } catch {
+            generationFailed(slot, generation, "cannot start a worker for \(slot.file): \(error)")
+        }
+    }
+
+    private func channelReadable(_ slot: PluginSlot, _ worker: WorkerHandle) {
+        guard let (bytes, _) = try? UnixSocket.receiveMessage(worker.channel) else {
+            closeChannel(worker)
+            return
+        }
+        let message = ChannelMessage(decoding: bytes)
+        switch message.kind {
+        case "loaded":
+            workerLoaded(slot, worker, message)
+        case "failed":
+            let reason = message["reason"] ?? "the worker gave no reason"
+            if worker.generation.state == .loading {
+                generationFailed(slot, worker.generation, reason)
+            } else {
+                // A restart that failed to load counts as a crash; the exit
+                // that follows is handled by reapChildren.
+                Log.error("worker \(worker.pid) could not load the plugin again: \(reason)", plugin: slot.name)
+            }
+        default:
+            Log.warn("unexpected message \(message.kind) from worker \(worker.pid)")
+        }
+    }
+
+    private func workerLoaded(_ slot: PluginSlot, _ worker: WorkerHandle, _ message: ChannelMessage) {
+        let generation = worker.generation
+        let name = message["name"] ?? ""
+        guard generation.state == .loading || generation.state == .serving else { return stop(worker) }
+        if let owned = slot.name, owned != name {
+            return generationFailed(slot, generation, "\(slot.file) now names itself \"\(name)\" instead of \"\(owned)\"; to rename a plugin, remove the file and add it under the new name")
+        }
+        if let owner = slots.first(where: { $0 !== slot && !$0.removed && ($0.name == name || $0.current?.name == name && $0.current?.state != .failed) }) {
+            return generationFailed(slot, generation, "duplicate plugin name \"\(name)\": \(owner.file) already serves it; give each plugin a unique name")
+        }
+        let listener: FileDescriptor
+        do {
+            listener = try listeners.listener(for: name, at: configuration.socketPath(for: name))
+        } catch {
+            return generationFailed(slot, generation, "cannot create the socket for \(name): \(error)")
+        }
+        let serve = ChannelMessage("serve", [("token", token.string), ("max-request-bytes", String(generation.settings.maxRequestBytes))])
+        do {
+            try UnixSocket.sendMessage(worker.channel, serve.encoded(), passing: listener)
+        } catch {
+            Log.error("cannot hand the socket to worker \(worker.pid): \(error)", plugin: name)
+            return
+        }
+        slot.name = name
+        generation.name = name
+        generation.version = message["version"]
+        generation.abi = message["abi"]
+        generation.routes = message.all("route").map { line in
+            let parts = line.split(separator: " ").map(String.init)
+            return .init(method: parts.first ?? "", pattern: parts.count > 1 ? parts[1] : "", isPublic: parts.contains("public"))
+        }
+        worker.phase = .serving
+        stopUnavailable(slot)
+        let restartNote = slot.restarts > 0 && generation === slot.current ? ", restart \(slot.restarts)" : ""
+        Log.info("serving \(configuration.socketPath(for: name)) (version \(generation.version ?? "?"), generation \(generation.number), worker \(worker.pid)\(restartNote))", plugin: name)
+        generationProgressed(slot, generation)
+    }
+
+    /// A generation whose every instance serves takes over from the one
+    /// before it, which then drains.
+    private func generationProgressed(_ slot: PluginSlot, _ generation: Generation) {
+        guard generation.state == .loading, generation.allWorkersServing else { return }
+        generation.state = .serving
+        if generation === slot.candidate {
+            let previous = slot.current
+            slot.current = generation
+            slot.candidate = nil
+            slot.lastReloadError = nil
+            if let previous { retire(slot, previous) }
+            Log.info("now serving version \(generation.version ?? "?") (generation \(generation.number)); the previous generation is draining", plugin: slot.name)
+        }
+        checkReload()
+    }
+
+    func generationFailed(_ slot: PluginSlot, _ generation: Generation, _ reason: String) {
+        guard generation.state != .failed else { return }
+        generation.state = .failed
+        generation.failure = reason
+        for worker in generation.workers { stop(worker) }
+        if generation === slot.candidate {
+            slot.candidate = nil
+            slot.lastReloadError = reason
+            slot.retiring.append(generation)
+            Log.error("reload failed: \(reason); version \(slot.current?.version ?? "?") keeps serving", plugin: slot.name)
+        } else {
+            Log.error("plugin not loaded: \(reason)", plugin: slot.name)
+            if slot.name != nil { startUnavailable(slot, reason) }
+        }
+        dropFinishedGenerations(slot)
+        checkReload()
+    }
+
+    /// Moves a generation out of service: its workers drain and exit.
+    func retire(_ slot: PluginSlot, _ generation: Generation) {
+        if generation.state != .failed { generation.state = .retiring }
+        for worker in generation.workers { stop(worker) }
+        if slot.current === generation { slot.current = nil }
+        if slot.candidate === generation { slot.candidate = nil }
+        if !slot.retiring.contains(where: { $0 === generation }) { slot.retiring.append(generation) }
+        dropFinishedGenerations(slot)
+    }
+
+    /// Asks a worker to finish its in-flight requests and exit. Closing the
+    /// channel reaches a worker still loading, which does not read signals.
+    func stop(_ worker: WorkerHandle) {
+        guard worker.phase != .stopping else { return }
+        worker.phase = .stopping
+        ChildProcess.signal(worker.pid, SIGTERM)
+        closeChannel(worker)
+    }
+
+    func closeChannel(_ worker: WorkerHandle) {
+        guard worker.channelOpen else { return }
+        worker.channelOpen = false
+        loop.unregister(worker.channel)
+        worker.channel.close()
+    }
+
+    func dropFinishedGenerations(_ slot: PluginSlot) {
+        slot.retiring.removeAll { $0.workers.isEmpty }
+    }
+
+    // MARK: Exits
+
+    /// Reaps ended workers (call on SIGCHLD) and decides what follows.
+    public func reapChildren() {
+        for (pid, exit) in ChildProcess.reapAll() {
+            guard let (slot, worker) = workersByPID.removeValue(forKey: pid) else { continue }
+            let generation = worker.generation
+            closeChannel(worker)
+            generation.workers.removeAll { $0 === worker }
+            slot.history.add(worker.stats.snapshot())
+            workerExited(slot, worker, exit)
+            dropFinishedGenerations(slot)
+        }
+        slots.removeAll { $0.removed && $0.allWorkers.isEmpty && activeReload == nil }
+        checkReload()
+        checkStopped()
+    }
+
+    private func workerExited(_ slot: PluginSlot, _ worker: WorkerHandle, _ exit: ChildProcess.Exit) {
+        let generation = worker.generation
+        let label = slot.name ?? slot.file
+        if worker.phase == .stopping || shuttingDown || slot.removed { return }
+        switch generation.state {
+        case .loading where worker.phase == .loading:
+            generationFailed(slot, generation, "\(slot.file): the worker \(exit) while loading the plugin (a crash in its entry or init function?)")
+        case .loading, .serving:
+            slot.lastExit = exit.description
+            slot.restarts += 1
+            let now = Clock.wallSeconds()
+            slot.crashTimes = slot.crashTimes.filter { now - $0 < configuration.crashWindowSeconds } + [now]
+            if slot.crashTimes.count > configuration.crashLimit {
+                let reason = "crash loop: \(slot.crashTimes.count) crashes within \(Int(configuration.crashWindowSeconds)) s (last: \(exit)); left down until its file changes or `berth restart \(label)`"
+                return generationFailed(slot, generation, reason)
+            }
+            let delay = slot.policy.delayAfterCrash(uptime: worker.uptimeSeconds)
+            Log.error("worker \(worker.pid) \(exit); restarting in \(delay) s (restart \(slot.restarts)); other plugins are unaffected", plugin: label)
+            let instance = worker.instance
+            var timer: EventLoop.TimerID = 0
+            timer = loop.schedule(afterSeconds: delay) { [unowned self, unowned slot] in
+                slot.restartTimers[timer] = nil
+                guard !self.shuttingDown, generation.state == .serving || generation.state == .loading else { return }
+                self.startWorker(slot, generation, instance: instance)
+            }
+            slot.restartTimers[timer] = instance
+        case .retiring, .failed:
+            break
+        }
+    }
+
+    // MARK: While a plugin is down
+
+    /// Answers every request on the plugin's socket with 503 and the reason,
+    /// so clients get an error instead of waiting in the backlog.
+    func startUnavailable(_ slot: PluginSlot, _ reason: String) {
+        guard slot.unavailable == nil, let name = slot.name,
+              let listener = try? listeners.listener(for: name, at: configuration.socketPath(for: name)) else { return }
+        let server = LineServer(loop: loop, listener: listener, handler: UnavailableResponder(plugin: name, reason: reason))
+        if (try? server.start()) != nil { slot.unavailable = server }
+    }
+
+    func stopUnavailable(_ slot: PluginSlot) {
+        guard let server = slot.unavailable else { return }
+        server.stopAccepting()
+        server.closeAll()
+        slot.unavailable = nil
+    }
+}
+
+/// The host's answer on the socket of a plugin that is down.
+final class UnavailableResponder: RequestHandler {
+    private let message: String
+
+    init(plugin: String, reason: String) {
+        message = "plugin \(plugin) is down: \(reason). Fix it and run `berth reload`, or `berth restart \(plugin)`; `berth status` shows details"
+    }
+
+    func handle(_ request: Request, into output: inout [UInt8]) {
+        ResponseWriter.appendError(&output, id: request.id, status: 503, code: "plugin_unavailable", message: message)
+    }
+}
