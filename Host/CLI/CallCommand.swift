@@ -40,8 +40,11 @@ enum CallCommand {
             show(response)
             let status = JSONValue.parse(response)?["status"]?.numberValue ?? 500
             return status >= 400 ? 1 : 0
-        } catch {
+        } catch let error as Errno where error.code == ENOENT || error.code == ECONNREFUSED {
             FileDescriptor.standardError.writeLine("berth: cannot reach \(socket): \(error)\n(is `berth serve` running with this --run-dir, and is the service name right? `berth status` lists them)")
+            return 2
+        } catch {
+            FileDescriptor.standardError.writeLine("berth: \(error)")
             return 2
         }
     }

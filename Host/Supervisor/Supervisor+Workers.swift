@@ -102,6 +102,7 @@ extension Supervisor {
 
     func generationFailed(_ slot: PluginSlot, _ generation: Generation, _ reason: String) {
         guard generation.state != .failed else { return }
+        let wasServing = generation.state == .serving
         generation.state = .failed
         generation.failure = reason
         for worker in generation.workers { stop(worker) }
@@ -111,7 +112,7 @@ extension Supervisor {
             slot.retiring.append(generation)
             Log.error("reload failed: \(reason); version \(slot.current?.version ?? "?") keeps serving", plugin: slot.name)
         } else {
-            Log.error("plugin not loaded: \(reason)", plugin: slot.name)
+            Log.error("\(wasServing ? "plugin down" : "plugin not loaded"): \(reason)", plugin: slot.name)
             if slot.name != nil { startUnavailable(slot, reason) }
         }
         dropFinishedGenerations(slot)

@@ -1,9 +1,12 @@
 import BerthPOSIX
 import Glibc
 
-/// A blocking client for the wire protocol (the CLI uses it). It retries a
-/// request once when the server closed the connection before answering a
-/// byte of it: the server may close idle connections at any time.
+/// A blocking client for the wire protocol (the CLI uses it). Like an HTTP
+/// client with keep-alive, it retries a request once when a connection it
+/// had already used was closed before a byte of the answer came: servers
+/// close idle connections at any time (a reload drains them). A request
+/// that fails on a fresh connection is not retried: it may be what crashed
+/// the service.
 public final class WireClient {
     private let path: String
     private var fd: FileDescriptor?
@@ -29,11 +32,15 @@ public final class WireClient {
 
     /// Sends one request line and returns the response line (without "\n").
     public func send(_ line: [UInt8]) throws -> [UInt8] {
+        let reused = fd != nil
         do {
             return try attempt(line)
-        } catch let error as Errno where error.code == ECONNRESET || error.code == EPIPE || error.operation == "closed" {
+        } catch let error as Errno where reused && (error.code == ECONNRESET || error.code == EPIPE) {
             reset()
             return try attempt(line)
+        } catch let error as Errno where error.code == ECONNRESET || error.code == EPIPE {
+            reset()
+            throw Errno(error.code, "\(path) closed the connection without answering (did the plugin crash on this request? `berth status` and the host log say)")
         }
     }
 
@@ -60,7 +67,7 @@ public final class WireClient {
             }
             if n == 0 {
                 if !pending.isEmpty { throw Errno(EPROTO, "\(path) closed the connection mid-answer") }
-                throw Errno(ECONNRESET, "closed")
+                throw Errno(ECONNRESET, "read")
             }
             pending.append(contentsOf: chunk[0..<n])
         }

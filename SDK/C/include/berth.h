@@ -153,8 +153,8 @@ typedef struct berth_host_api {
     ((api)->size >= offsetof(berth_host_api, field) + sizeof((api)->field))
 
 /* Called once in the worker process after the ABI check, before any request.
- * `config_json` is a NUL-terminated JSON object (the plugin's settings, "{}"
- * when there are none). Return 0 on success; anything else refuses the load,
+ * `config_json` is NUL-terminated JSON text: the "config" member of the
+ * plugin's settings file (<file>.json beside <file>.so), "{}" when absent. Return 0 on success; anything else refuses the load,
  * and the host logs the message the plugin wrote with host->log. */
 typedef int (*berth_init_fn)(const berth_host_api *host, const char *config_json);
 
