@@ -64,7 +64,7 @@ final class PluginRequestHandler: RequestHandler {
                 withUnsafeMutablePointer(to: &output) { out in
                     var cRequest = berth_request(
                         size: UInt32(MemoryLayout<berth_request>.size),
-                        method: berth_str(staticText: route.method.description),
+                        method: MethodNames.cString(route.method),
                         path: berth_str(request.path), query: berth_str(request.query),
                         params: params.baseAddress, param_count: params.count,
                         body: berth_str(request.data), request_id: berth_str(request.id), headers: berth_str(request.headers),
@@ -90,17 +90,16 @@ extension berth_str {
     init(_ bytes: UnsafeBufferPointer<UInt8>?) {
         self.init(ptr: UnsafeRawPointer(bytes?.baseAddress)?.assumingMemoryBound(to: CChar.self), len: bytes?.count ?? 0)
     }
-
-    /// Method names are process-lifetime constants; their C strings are made once.
-    init(staticText: String) {
-        self = MethodNames.table[staticText]!
-    }
 }
 
+/// Method names as C strings, made once: a request indexes them by method.
 private enum MethodNames {
-    nonisolated(unsafe) static let table: [String: berth_str] = Dictionary(uniqueKeysWithValues: HTTPMethod.allCases.map {
-        ($0.description, berth_str(ptr: UnsafePointer(strdup($0.description)), len: $0.description.utf8.count))
-    })
+    nonisolated(unsafe) static let table: [berth_str] = HTTPMethod.allCases.map {
+        berth_str(ptr: UnsafePointer(strdup($0.description)), len: $0.description.utf8.count)
+    }
+
+    @inline(__always)
+    static func cString(_ method: HTTPMethod) -> berth_str { table[Int(method.rawValue)] }
 }
 
 /// %XX escapes in path parameters; a malformed escape stays as it is.
