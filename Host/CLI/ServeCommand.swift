@@ -100,6 +100,7 @@ final class Host {
             Log.error("cannot start: \(error)")
             shutdown()
             loop.run()
+            Log.info("stopped")
             return 1
         }
         loop.run()

@@ -147,7 +147,9 @@ public final class Supervisor {
     public func reapChildren() {
         for (pid, exit) in ChildProcess.reapAll() {
             guard let slot = slots.first(where: { $0.worker?.pid == pid }), let worker = slot.worker else { continue }
-            closeChannel(worker)
+            // SIGCHLD can be handled before the worker's last message (why
+            // it failed to load) has been read: read what is left first.
+            while worker.channelOpen { channelReadable(slot, worker) }
             slot.history.add(worker.stats.snapshot())
             slot.worker = nil
             slot.lastExit = exit.description
