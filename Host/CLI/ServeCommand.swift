@@ -108,7 +108,7 @@ final class Host {
         do {
             try control.start()
             try loop.register(signals.fd, .readable) { [unowned self] _ in self.handleSignals() }
-            supervisor.start { [unowned self] report in self.announceReady(report) }
+            try supervisor.start { [unowned self] report in self.announceReady(report) }
             if watch {
                 watcher = try DirectoryWatcher(configuration.pluginsDirectory, loop: loop) { [unowned self] in
                     self.reload(reason: "a change in \(self.configuration.pluginsDirectory)") { _ in }
@@ -118,6 +118,7 @@ final class Host {
             Log.error("cannot start: \(error)")
             shutdown()
             loop.run()
+            Log.info("stopped")
             return 1
         }
         loop.run()

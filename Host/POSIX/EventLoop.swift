@@ -21,7 +21,7 @@ public final class EventLoop {
     private var handlers: [Handler?] = []
     private var timers: [(deadline: UInt64, id: TimerID, action: () -> Void)] = []
     private var nextTimerID: TimerID = 1
-    private var running = false
+    private var stopped = false
 
     public init() throws {
         epoll = FileDescriptor(rawValue: try syscall("epoll_create1") { berth_epoll_create() })
@@ -62,13 +62,14 @@ public final class EventLoop {
         timers.removeAll { $0.id == id }
     }
 
-    public func stop() { running = false }
+    /// Makes `run` return after the current iteration (or at once, if it
+    /// has not started: a shutdown may finish before the loop runs).
+    public func stop() { stopped = true }
 
     /// Runs until `stop()`.
     public func run() {
-        running = true
         var events = [berth_epoll_event](repeating: berth_epoll_event(), count: 128)
-        while running {
+        while !stopped {
             let count = events.withUnsafeMutableBufferPointer {
                 berth_epoll_wait(epoll.rawValue, $0.baseAddress, Int32($0.count), nextTimeoutMilliseconds())
             }

@@ -23,7 +23,7 @@ extension Supervisor {
         }
     }
 
-    private func channelReadable(_ slot: PluginSlot, _ worker: WorkerHandle) {
+    func channelReadable(_ slot: PluginSlot, _ worker: WorkerHandle) {
         guard let (bytes, _) = try? UnixSocket.receiveMessage(worker.channel) else {
             closeChannel(worker)
             return
@@ -156,7 +156,9 @@ extension Supervisor {
         for (pid, exit) in ChildProcess.reapAll() {
             guard let (slot, worker) = workersByPID.removeValue(forKey: pid) else { continue }
             let generation = worker.generation
-            closeChannel(worker)
+            // SIGCHLD can be handled before the worker's last message (why
+            // it failed to load) has been read: read what is left first.
+            while worker.channelOpen { channelReadable(slot, worker) }
             generation.workers.removeAll { $0 === worker }
             slot.history.add(worker.stats.snapshot())
             workerExited(slot, worker, exit)

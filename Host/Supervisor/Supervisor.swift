@@ -34,7 +34,10 @@ public final class Supervisor {
     }
 
     /// Loads every plugin; `settled` runs once each serves or has failed.
-    public func start(settled: @escaping (ReloadReport) -> Void) {
+    /// A plugins folder that cannot be read stops the start (later, a
+    /// reload that cannot read it fails and leaves everything running).
+    public func start(settled: @escaping (ReloadReport) -> Void) throws {
+        _ = try Files.list(configuration.pluginsDirectory)
         reload(settled)
     }
 

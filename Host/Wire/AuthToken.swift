@@ -34,13 +34,13 @@ public struct AuthToken {
     /// response timing does not reveal how many leading bytes were right.
     public func matches(_ candidate: UnsafeBufferPointer<UInt8>?) -> Bool {
         guard let candidate else { return false }
-        var difference = UInt8(truncatingIfNeeded: candidate.count ^ bytes.count)
+        var difference: UInt8 = 0
         bytes.withUnsafeBufferPointer { mine in
             for i in 0..<candidate.count {
                 difference |= candidate[i] ^ mine[i % mine.count]
             }
         }
-        return difference == 0
+        return difference == 0 && candidate.count == bytes.count
     }
 }
 
