@@ -87,7 +87,17 @@ final class Host {
         let handler = ControlHandler(supervisor: supervisor, configuration: configuration, token: token)
         control = LineServer(loop: loop, listener: controlListener, handler: handler)
         handler.server = control
-        handler.onReload = { [unowned self] done in self.reload(reason: "POST /reload", done) }
+        handler.onReload = { [unowned self] done in self.supervisor.reload(reason: "POST /reload", done) }
+        // Once per reload that runs, however many asked for it meanwhile.
+        supervisor.onReloadStart = { reasons in
+            Log.info("reloading (\(reasons))")
+            SystemdNotifier.reloading()
+        }
+        supervisor.onReloadDone = { report in
+            Log.write(report.succeeded ? .info : .error, "reload done: \(report.summary)"
+                      + report.failed.map { "; \($0.0): \($0.1)" }.joined(), nil)
+            SystemdNotifier.ready()
+        }
     }
 
     /// Only one host per run directory: the pid file is locked for the
@@ -111,7 +121,7 @@ final class Host {
             try supervisor.start { [unowned self] report in self.announceReady(report) }
             if watch {
                 watcher = try DirectoryWatcher(configuration.pluginsDirectory, loop: loop) { [unowned self] in
-                    self.reload(reason: "a change in \(self.configuration.pluginsDirectory)") { _ in }
+                    self.supervisor.reload(reason: "a change in \(self.configuration.pluginsDirectory)") { _ in }
                 }
             }
         } catch {
@@ -132,19 +142,6 @@ final class Host {
         SystemdNotifier.ready()
     }
 
-    /// Every reload, whatever asked for it, is logged and told to systemd.
-    private func reload(reason: String, _ done: @escaping (ReloadReport) -> Void) {
-        guard !stopping else { return }
-        Log.info("reloading (\(reason))")
-        SystemdNotifier.reloading()
-        supervisor.reload { report in
-            Log.write(report.succeeded ? .info : .error, "reload done: \(report.summary)"
-                      + report.failed.map { "; \($0.0): \($0.1)" }.joined(), nil)
-            SystemdNotifier.ready()
-            done(report)
-        }
-    }
-
     private func handleSignals() {
         for signal in signals.drain() {
             switch signal {
@@ -154,7 +151,7 @@ final class Host {
                 Log.info("\(SignalChannel.name(signal)) received: finishing in-flight requests and stopping")
                 shutdown()
             case SIGHUP:
-                reload(reason: "SIGHUP") { _ in }
+                supervisor.reload(reason: "SIGHUP") { _ in }
             default:
                 break
             }

@@ -45,7 +45,7 @@ public final class ControlHandler: RequestHandler {
         }
         try! router.add(.post, RoutePattern("/reload")) { [unowned self] _, request in
             let reply = self.server?.deferReply(id: request.id)
-            let start = self.onReload ?? { self.supervisor.reload($0) }
+            let start = self.onReload ?? { self.supervisor.reload(reason: "POST /reload", $0) }
             start { report in reply?.succeed(status: 200, body: Array(report.document.serialized().utf8)) }
             return .later
         }

@@ -27,14 +27,36 @@ public struct ReloadReport {
     }
 }
 
+/// A reload someone asked for: rescan the folder, or restart named
+/// plugins only. Requests that arrive during a run wait and are merged into
+/// one run after it.
+struct ReloadRequest {
+    /// nil: rescan the whole folder; otherwise only these files, restarted.
+    var restartOnly: Set<String>?
+    var reason: String
+    var done: (ReloadReport) -> Void
+}
+
 /// One reload in progress: what it set out to do, judged when it settles.
 final class ReloadRun {
     enum Action { case add, update, remove }
     var actions: [(slot: PluginSlot, action: Action, generation: Generation?)] = []
     var report = ReloadReport()
-    var completions: [(ReloadReport) -> Void]
+    let requests: [ReloadRequest]
 
-    init(completions: [(ReloadReport) -> Void]) {
-        self.completions = completions
+    init(_ requests: [ReloadRequest]) {
+        self.requests = requests
+    }
+
+    /// Files to start afresh even if unchanged.
+    var forced: Set<String> { requests.reduce(into: Set()) { $0.formUnion($1.restartOnly ?? []) } }
+
+    /// Only restarts were asked for: leave every other file alone.
+    var restartsOnly: Bool { requests.allSatisfy { $0.restartOnly != nil } }
+
+    var reasons: String {
+        var seen: [String] = []
+        for request in requests where !seen.contains(request.reason) { seen.append(request.reason) }
+        return seen.joined(separator: ", ")
     }
 }

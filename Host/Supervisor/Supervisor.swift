@@ -22,8 +22,11 @@ public final class Supervisor {
     public internal(set) var slots: [PluginSlot] = []
     var workersByPID: [pid_t: (slot: PluginSlot, worker: WorkerHandle)] = [:]
     var activeReload: ReloadRun?
-    private var queuedReloads: [(ReloadReport) -> Void] = []
-    private var forcedFiles: Set<String> = []
+    private var queuedReloads: [ReloadRequest] = []
+    /// Told once per reload that actually runs (not per request): the host
+    /// logs it and tells systemd.
+    public var onReloadStart: ((_ reasons: String) -> Void)?
+    public var onReloadDone: ((ReloadReport) -> Void)?
     var onStopped: (() -> Void)?
     var shuttingDown = false
 
@@ -38,21 +41,45 @@ public final class Supervisor {
     /// reload that cannot read it fails and leaves everything running).
     public func start(settled: @escaping (ReloadReport) -> Void) throws {
         _ = try Files.list(configuration.pluginsDirectory)
-        reload(settled)
+        begin(ReloadRun([ReloadRequest(restartOnly: nil, reason: "start", done: settled)]))
     }
 
     public var isReloading: Bool { activeReload != nil }
 
     /// Rescans the plugins folder and applies what changed; `done` gets the
     /// report once new generations serve and replaced ones have exited.
-    public func reload(_ done: @escaping (ReloadReport) -> Void) {
+    public func reload(reason: String, _ done: @escaping (ReloadReport) -> Void) {
+        request(ReloadRequest(restartOnly: nil, reason: reason, done: done))
+    }
+
+    /// Starts a fresh generation of one plugin even if its file is unchanged
+    /// (`berth restart NAME`), leaving every other plugin alone; clears a
+    /// crash-loop failure. False when no plugin has that name.
+    public func restart(plugin name: String, _ done: @escaping (ReloadReport) -> Void) -> Bool {
+        guard let slot = slots.first(where: { !$0.removed && ($0.name == name || $0.current?.name == name) }) else { return false }
+        request(ReloadRequest(restartOnly: [slot.file], reason: "restart \(name)", done: done))
+        return true
+    }
+
+    private func request(_ request: ReloadRequest) {
         guard !shuttingDown else { return }
         if activeReload != nil {
-            queuedReloads.append(done)
-            return
+            queuedReloads.append(request)
+        } else {
+            begin(ReloadRun([request]))
         }
-        let run = ReloadRun(completions: [done])
+    }
+
+    private func begin(_ run: ReloadRun) {
         activeReload = run
+        if !run.requests.contains(where: { $0.reason == "start" }) { onReloadStart?(run.reasons) }
+        let forced = run.forced
+        if run.restartsOnly {
+            for slot in slots where !slot.removed && forced.contains(slot.file) {
+                refresh(slot, run, forced: true)
+            }
+            return checkReload()
+        }
         let files: [String]
         do {
             files = try Files.list(configuration.pluginsDirectory).filter { $0.hasSuffix(".so") }
@@ -63,7 +90,7 @@ public final class Supervisor {
         }
         for file in files {
             if let slot = slots.first(where: { $0.file == file && !$0.removed }) {
-                refresh(slot, run)
+                refresh(slot, run, forced: forced.contains(file))
             } else {
                 add(file, run)
             }
@@ -71,20 +98,10 @@ public final class Supervisor {
         for slot in slots where !slot.removed && !files.contains(slot.file) {
             remove(slot, run)
         }
-        forcedFiles.removeAll()
         if files.isEmpty && slots.isEmpty {
             Log.warn("no plugins in \(configuration.pluginsDirectory): copy a plugin's lib*.so there, then `berth reload`")
         }
         checkReload()
-    }
-
-    /// Starts a fresh generation of a plugin even if its file is unchanged
-    /// (`berth restart NAME`): clears a crash-loop failure.
-    public func restart(plugin name: String, _ done: @escaping (ReloadReport) -> Void) -> Bool {
-        guard let slot = slots.first(where: { !$0.removed && ($0.name == name || $0.current?.name == name) }) else { return false }
-        forcedFiles.insert(slot.file)
-        reload(done)
-        return true
     }
 
     private func add(_ file: String, _ run: ReloadRun) {
@@ -103,7 +120,7 @@ public final class Supervisor {
         }
     }
 
-    private func refresh(_ slot: PluginSlot, _ run: ReloadRun) {
+    private func refresh(_ slot: PluginSlot, _ run: ReloadRun, forced: Bool) {
         let generation: Generation
         do {
             generation = try Generation.load(file: slot.file, number: slot.generationsMade + 1, defaults: configuration)
@@ -114,13 +131,17 @@ public final class Supervisor {
             Log.error("reload failed: \(reason); the running version keeps serving", plugin: slot.name)
             return
         }
-        let forced = forcedFiles.contains(slot.file)
         // Same bytes, same settings: keep what runs, and keep a failed
         // version down (loading it again would fail again).
         if let current = slot.current, current.fingerprint == generation.fingerprint, !forced {
+            // What runs is what the folder holds: an earlier failed update
+            // is no longer pending.
+            slot.lastReloadError = nil
             run.report.unchanged.append(slot.file)
             return
         }
+        // A plugin that never served is being added, not updated.
+        let action: ReloadRun.Action = slot.name == nil ? .add : .update
         _ = slot.nextGenerationNumber()
         slot.crashTimes.removeAll()
         slot.policy = RestartPolicy()
@@ -130,7 +151,7 @@ public final class Supervisor {
             if let current = slot.current { retire(slot, current) }
             slot.current = generation
         }
-        run.actions.append((slot, .update, generation))
+        run.actions.append((slot, action, generation))
         startWorkers(slot, generation)
     }
 
@@ -168,11 +189,12 @@ public final class Supervisor {
         }
         activeReload = nil
         slots.removeAll { $0.removed && $0.allWorkers.isEmpty }
-        for completion in run.completions { completion(run.report) }
+        if !run.requests.contains(where: { $0.reason == "start" }) { onReloadDone?(run.report) }
+        for request in run.requests { request.done(run.report) }
         if !queuedReloads.isEmpty && !shuttingDown {
-            let next = queuedReloads
+            let next = ReloadRun(queuedReloads)
             queuedReloads.removeAll()
-            reload { report in next.forEach { $0(report) } }
+            begin(next)
         }
     }
 

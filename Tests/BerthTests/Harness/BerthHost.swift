@@ -176,11 +176,13 @@ final class BerthHost {
 
     var pid: pid_t { process.processIdentifier }
 
-    init(pluginsDirectory: String, runDirectory: String, extraArguments: [String] = []) throws {
+    /// `environment` adds to (or overrides) TestEnvironment.berth.
+    init(pluginsDirectory: String, runDirectory: String, extraArguments: [String] = [],
+         environment: [String: String] = [:]) throws {
         self.runDirectory = runDirectory
         process.executableURL = URL(fileURLWithPath: BuildProducts.berth)
         process.arguments = ["serve", "--plugins", pluginsDirectory, "--run-dir", runDirectory] + extraArguments
-        process.environment = TestEnvironment.berth
+        process.environment = TestEnvironment.berth.merging(environment) { _, added in added }
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice

@@ -37,9 +37,9 @@ class BerthTestCase: XCTestCase {
     /// first) and, unless told otherwise, waits for its "ready:" line.
     @discardableResult
     func startHost(_ extraArguments: [String] = [], pluginsDirectory: String? = nil,
-                   waitUntilReady: Bool = true) throws -> BerthHost {
+                   waitUntilReady: Bool = true, environment: [String: String] = [:]) throws -> BerthHost {
         let host = try BerthHost(pluginsDirectory: pluginsDirectory ?? sandbox.plugins, runDirectory: sandbox.run,
-                                 extraArguments: extraArguments)
+                                 extraArguments: extraArguments, environment: environment)
         hosts.append(host)
         if waitUntilReady { try host.waitUntilReady() }
         return host
