@@ -25,9 +25,10 @@ public enum ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        // Move sources out of the way first, so a source numbered like a
-        // target (say fd 4 going to 3 while fd 3 goes to 4) is not clobbered.
-        let staging: Int32 = 64
+        // Move every source above all sources and targets first, so no
+        // dup2 overwrites a source still to be moved (a host with many
+        // plugins has sources numbered anywhere, including 3, 4, 5).
+        let staging = max(descriptors.map(\.rawValue).max() ?? 0, 2 + Int32(descriptors.count)) + 1
         for (i, fd) in descriptors.enumerated() {
             posix_spawn_file_actions_adddup2(&actions, fd.rawValue, staging + Int32(i))
         }
