@@ -234,17 +234,9 @@ class ReloadTestCase: BerthTestCase {
         try FileManager.default.contentsOfDirectory(atPath: sandbox.run).filter { $0.hasSuffix(".sock") }.sorted()
     }
 
-    /// A host bug this suite found and reported, not fixed yet: the test
-    /// ends here as skipped with "BUG: ..." so the suite stays green for
-    /// everyone else. With BERTH_STRICT_BUGS=1 in the environment it fails
-    /// instead. Once the bug is fixed the condition guarding the call is
-    /// false and the test runs to its end.
+    /// A host bug this suite found (and that was fixed) showing again.
     func knownBug(_ message: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        if ProcessInfo.processInfo.environment["BERTH_STRICT_BUGS"] == "1" {
-            XCTFail("BUG: " + message, file: file, line: line)
-            return
-        }
-        throw XCTSkip("BUG: " + message, file: file, line: line)
+        XCTFail("regression: " + message, file: file, line: line)
     }
 
     /// Sends `signal` to the host and returns once the host has taken it
