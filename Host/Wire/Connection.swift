@@ -26,7 +26,6 @@ final class Connection {
 
     init(fd: FileDescriptor) {
         self.fd = fd
-        output.reserveCapacity(4096)
     }
 
     var pendingOutput: Int { output.count - outputSent }

@@ -275,7 +275,7 @@ public final class LineServer {
     }
 
     private func close(_ connection: Connection) {
-        loop.unregister(connection.fd)
+        loop.forget(connection.fd)
         connection.fd.close()
         connections[connection.fd.rawValue] = nil
         checkDrained()
