@@ -38,6 +38,13 @@ public final class EventLoop {
         }
     }
 
+    /// Forgets `fd`'s handler without an epoll_ctl: for an fd about to be
+    /// closed that was never duplicated, close(2) removes it from epoll by
+    /// itself, and a connection per request makes that syscall count.
+    public func forget(_ fd: FileDescriptor) {
+        if Int(fd.rawValue) < handlers.count { handlers[Int(fd.rawValue)] = nil }
+    }
+
     public func modify(_ fd: FileDescriptor, _ events: Events) {
         _ = berth_epoll_ctl(epoll.rawValue, BERTH_EPOLL_CTL_MOD, fd.rawValue, events.rawValue, UInt64(fd.rawValue))
     }

@@ -4,6 +4,7 @@ import BerthWire
 /// check the token. Answers 404, 405 and 401 itself, so workers and the
 /// control socket word them the same way.
 public enum Gate {
+    @inlinable
     public static func admit<Target>(
         _ request: Request, router: Router<Target>, token: AuthToken, isPublic: (Target) -> Bool,
         parameters: inout [Range<Int>], output: inout [UInt8], service: String

@@ -58,7 +58,7 @@ public struct RoutePattern: CustomStringConvertible {
     /// Matches `path`, writing the byte ranges of parameter values into
     /// `parameters` (cleared first). Allocation-free once `parameters` has
     /// capacity.
-    @inline(__always)
+    @inlinable
     func match(_ path: UnsafeBufferPointer<UInt8>, _ parameters: inout [Range<Int>]) -> Bool {
         parameters.removeAll(keepingCapacity: true)
         guard path.first == UInt8(ascii: "/") else { return false }

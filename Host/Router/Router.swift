@@ -41,6 +41,9 @@ public struct Router<Target> {
 
     /// Finds the route for a request. `parameters` receives the byte ranges
     /// of the matched route's parameter values, in pattern order.
+    /// Inlinable so a worker gets it specialized for its target type: an
+    /// unspecialized generic looked up type metadata on every request.
+    @inlinable
     public func match(_ method: HTTPMethod, _ path: UnsafeBufferPointer<UInt8>, parameters: inout [Range<Int>]) -> Match {
         var pathMatched = false
         for route in routes where route.pattern.match(path, &parameters) {

@@ -21,10 +21,11 @@ final class Connection {
     /// A handler will answer the current request later (DeferredReply);
     /// later requests wait so answers stay in order.
     var awaitingReply = false
+    /// When the last read returned (one clock read per batch of requests).
+    var receivedAt: UInt64 = 0
 
     init(fd: FileDescriptor) {
         self.fd = fd
-        output.reserveCapacity(4096)
     }
 
     var pendingOutput: Int { output.count - outputSent }

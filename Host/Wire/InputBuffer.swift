@@ -8,7 +8,7 @@ final class InputBuffer {
     private(set) var start = 0
     private(set) var end = 0
 
-    init(capacity: Int = 16384) {
+    init(capacity: Int = 4096) {
         self.capacity = capacity
         storage = .allocate(capacity: capacity)
     }

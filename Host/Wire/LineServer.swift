@@ -157,6 +157,7 @@ public final class LineServer {
             return
         }
         connection.input.commit(n)
+        connection.receivedAt = Clock.monotonicNanoseconds()
         answerBuffered(connection)
         if connection.input.count > limits.maxRequestBytes && !connection.awaitingReply { tooLarge(connection) }
     }
@@ -176,19 +177,19 @@ public final class LineServer {
         let bytes = UnsafeBufferPointer(rebasing: connection.input.unconsumed[0..<frame.length])
         if !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
             current = connection
-            dispatch(bytes, &connection.output)
+            dispatch(bytes, &connection.output, receivedAt: connection.receivedAt)
             current = nil
             if !connection.awaitingReply { connection.answered += 1 }
         }
         connection.input.consume(frame.consumed)
     }
 
-    private func dispatch(_ frame: UnsafeBufferPointer<UInt8>, _ output: inout [UInt8]) {
-        switch RequestEnvelope.parse(frame) {
-        case .failure(let invalid):
+    private func dispatch(_ frame: UnsafeBufferPointer<UInt8>, _ output: inout [UInt8], receivedAt: UInt64) {
+        var envelope = RequestEnvelope()
+        if let invalid = RequestEnvelope.parse(frame, into: &envelope) {
             let id = invalid.id.map { UnsafeBufferPointer(rebasing: frame[$0]) }
             ResponseWriter.appendError(&output, id: id, status: 400, code: invalid.code, message: invalid.message)
-        case .success(let envelope):
+        } else {
             var pathScratch: [UInt8] = []
             var tokenScratch: [UInt8] = []
             if let path = envelope.path, path.hasEscapes { pathScratch = RequestEnvelope.decoded(path, in: frame) }
@@ -209,7 +210,8 @@ public final class LineServer {
                         method: envelope.httpMethod(in: frame), path: path, query: query, authToken: token,
                         data: envelope.data.map { UnsafeBufferPointer(rebasing: frame[$0]) },
                         id: envelope.id.map { UnsafeBufferPointer(rebasing: frame[$0]) },
-                        headers: envelope.headers.map { UnsafeBufferPointer(rebasing: frame[$0]) })
+                        headers: envelope.headers.map { UnsafeBufferPointer(rebasing: frame[$0]) },
+                        receivedAt: receivedAt)
                     handler.handle(request, into: &output)
                 }
             }
@@ -273,7 +275,7 @@ public final class LineServer {
     }
 
     private func close(_ connection: Connection) {
-        loop.unregister(connection.fd)
+        loop.forget(connection.fd)
         connection.fd.close()
         connections[connection.fd.rawValue] = nil
         checkDrained()

@@ -11,6 +11,8 @@ public struct Request {
     public var data: UnsafeBufferPointer<UInt8>?
     public var id: UnsafeBufferPointer<UInt8>?
     public var headers: UnsafeBufferPointer<UInt8>?
+    /// CLOCK_MONOTONIC nanoseconds when the read that brought it returned.
+    public var receivedAt: UInt64 = 0
 
     public var pathString: String { String(decoding: path, as: UTF8.self) }
 }

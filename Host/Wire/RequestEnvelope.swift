@@ -1,3 +1,5 @@
+import Glibc
+
 /// The request envelope: `{"id","method","path","auth_token","data","headers"}`.
 ///
 /// Parsing records where each member's bytes are instead of copying them:
@@ -31,14 +33,22 @@ public struct RequestEnvelope {
 
     /// Parses and validates one frame.
     public static func parse(_ frame: UnsafeBufferPointer<UInt8>) -> Result<RequestEnvelope, Invalid> {
-        var scanner = JSONScanner(frame)
         var envelope = RequestEnvelope()
+        if let invalid = parse(frame, into: &envelope) { return .failure(invalid) }
+        return .success(envelope)
+    }
+
+    /// The request path's form: fills `envelope` (fresh) and returns nil, or
+    /// returns why the frame is unusable. No large value is returned or
+    /// copied on success.
+    public static func parse(_ frame: UnsafeBufferPointer<UInt8>, into envelope: inout RequestEnvelope) -> Invalid? {
+        var scanner = JSONScanner(frame)
         do {
             scanner.skipWhitespace()
             guard !scanner.atEnd, frame[scanner.index] == UInt8(ascii: "{") else {
                 // Tell "valid JSON but not an object" from "not JSON".
                 _ = try scanner.scanValue()
-                return .failure(Invalid(code: "bad_request", message: "the request must be a JSON object like {\"method\":\"GET\",\"path\":\"/x\"}"))
+                return Invalid(code: "bad_request", message: "the request must be a JSON object like {\"method\":\"GET\",\"path\":\"/x\"}")
             }
             scanner.index += 1
             scanner.skipWhitespace()
@@ -64,12 +74,12 @@ public struct RequestEnvelope {
             scanner.skipWhitespace()
             if !scanner.atEnd { throw scanner.fail("unexpected bytes after the request object") }
         } catch let failure as JSONScanner.Failure {
-            return .failure(Invalid(code: "invalid_json",
-                                    message: "request is not valid JSON: \(failure.message) at byte \(failure.offset); send one JSON object per line"))
+            return Invalid(code: "invalid_json",
+                           message: "request is not valid JSON: \(failure.message) at byte \(failure.offset); send one JSON object per line")
         } catch {
-            return .failure(Invalid(code: "invalid_json", message: "request is not valid JSON"))
+            return Invalid(code: "invalid_json", message: "request is not valid JSON")
         }
-        return envelope.validated(frame)
+        return envelope.validationFailure(frame)
     }
 
     private mutating func assign(key: UnsafeBufferPointer<UInt8>, value: Range<Int>, isString: Bool, frame: UnsafeBufferPointer<UInt8>) {
@@ -78,20 +88,24 @@ public struct RequestEnvelope {
             let content = (value.lowerBound + 1)..<(value.upperBound - 1)
             return StringMember(range: content, hasEscapes: frame[content].contains(UInt8(ascii: "\\")))
         }
+        @inline(__always)
+        func isKey(_ name: StaticString) -> Bool {
+            name.utf8CodeUnitCount == key.count && memcmp(name.utf8Start, key.baseAddress!, key.count) == 0
+        }
         switch key.count {
-        case 2 where key.elementsEqual("id".utf8): id = value
-        case 4 where key.elementsEqual("path".utf8): path = stringMember() ?? StringMember(range: value, hasEscapes: false)
-        case 4 where key.elementsEqual("data".utf8): data = value
-        case 6 where key.elementsEqual("method".utf8): method = stringMember() ?? StringMember(range: value, hasEscapes: false)
-        case 7 where key.elementsEqual("headers".utf8): headers = value
-        case 10 where key.elementsEqual("auth_token".utf8): authToken = stringMember()
+        case 2 where isKey("id"): id = value
+        case 4 where isKey("path"): path = stringMember() ?? StringMember(range: value, hasEscapes: false)
+        case 4 where isKey("data"): data = value
+        case 6 where isKey("method"): method = stringMember() ?? StringMember(range: value, hasEscapes: false)
+        case 7 where isKey("headers"): headers = value
+        case 10 where isKey("auth_token"): authToken = stringMember()
         default: break
         }
     }
 
-    private func validated(_ frame: UnsafeBufferPointer<UInt8>) -> Result<RequestEnvelope, Invalid> {
-        func invalid(_ code: String, _ message: String) -> Result<RequestEnvelope, Invalid> {
-            .failure(Invalid(code: code, message: message, id: id))
+    private func validationFailure(_ frame: UnsafeBufferPointer<UInt8>) -> Invalid? {
+        func invalid(_ code: String, _ message: String) -> Invalid {
+            Invalid(code: code, message: message, id: id)
         }
         guard let method else {
             return invalid("bad_request", "missing \"method\": add one of \(HTTPMethod.allNames)")
@@ -110,7 +124,7 @@ public struct RequestEnvelope {
         if let headers, frame[headers.lowerBound] != UInt8(ascii: "{") {
             return invalid("bad_request", "\"headers\" must be a JSON object of strings")
         }
-        return .success(self)
+        return nil
     }
 
     /// The method, once parse() has succeeded.

@@ -8,33 +8,39 @@ import BerthPOSIX
 public enum ResponseWriter {
     public static func appendSuccess(_ out: inout [UInt8], id: UnsafeBufferPointer<UInt8>?, status: Int, data: UnsafeRawBufferPointer) {
         appendHead(&out, id: id, status: status)
-        out.append(contentsOf: #","data":"#.utf8)
+        append(&out, #","data":"#)
         if data.isEmpty {
-            out.append(contentsOf: "null".utf8)
+            append(&out, "null")
         } else {
             out.append(contentsOf: data)
         }
-        out.append(contentsOf: "}\n".utf8)
+        append(&out, "}\n")
     }
 
     public static func appendError(_ out: inout [UInt8], id: UnsafeBufferPointer<UInt8>?, status: Int, code: String, message: String) {
         appendHead(&out, id: id, status: status)
-        out.append(contentsOf: #","error":{"code":"#.utf8)
+        append(&out, #","error":{"code":"#)
         appendQuoted(&out, code)
-        out.append(contentsOf: #","message":"#.utf8)
+        append(&out, #","message":"#)
         appendQuoted(&out, message)
-        out.append(contentsOf: "}}\n".utf8)
+        append(&out, "}}\n")
     }
 
     private static func appendHead(_ out: inout [UInt8], id: UnsafeBufferPointer<UInt8>?, status: Int) {
-        out.append(contentsOf: #"{"id":"#.utf8)
+        append(&out, #"{"id":"#)
         if let id, !id.isEmpty {
             out.append(contentsOf: id)
         } else {
-            out.append(contentsOf: "null".utf8)
+            append(&out, "null")
         }
-        out.append(contentsOf: #","status":"#.utf8)
+        append(&out, #","status":"#)
         appendDecimal(&out, status)
+    }
+
+    /// A literal's bytes, copied straight from the binary.
+    @inline(__always)
+    static func append(_ out: inout [UInt8], _ text: StaticString) {
+        text.withUTF8Buffer { out.append(contentsOf: $0) }
     }
 
     static func appendDecimal(_ out: inout [UInt8], _ value: Int) {

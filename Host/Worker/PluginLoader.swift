@@ -6,7 +6,8 @@ import Glibc
 
 /// A plugin loaded into this worker and checked against the ABI.
 struct LoadedPlugin {
-    struct RouteEntry {
+    /// A class, so routing hands out a reference instead of copying it.
+    final class RouteEntry {
         let method: HTTPMethod
         let pattern: RoutePattern
         let handler: berth_handler_fn
@@ -16,6 +17,17 @@ struct LoadedPlugin {
         let parameterNames: [berth_str]
         /// "GET /hello/{name}", made once for messages about this route.
         let label: String
+
+        init(method: HTTPMethod, pattern: RoutePattern, handler: @escaping berth_handler_fn, userData: UnsafeMutableRawPointer?,
+             isPublic: Bool, parameterNames: [berth_str], label: String) {
+            self.method = method
+            self.pattern = pattern
+            self.handler = handler
+            self.userData = userData
+            self.isPublic = isPublic
+            self.parameterNames = parameterNames
+            self.label = label
+        }
     }
 
     let descriptor: UnsafePointer<berth_plugin>
