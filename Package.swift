@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "CEchoPlugin", dependencies: ["CBerth"], path: "Plugins/CEcho"),
 
         .testTarget(name: "BerthTests",
-                    dependencies: ["BerthWire", "BerthRouter"],
+                    dependencies: ["BerthWire", "BerthRouter", "BerthSDK"],
                     path: "Tests/BerthTests"),
     ]
 )

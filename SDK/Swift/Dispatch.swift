@@ -9,6 +9,8 @@ internal import CBerth
 /// may call the route for as long as the process lives.
 final class RouteBox {
     let handler: Routes.Handler
+    /// The route's `{param}` names, built once instead of per request.
+    let parameterNames = ParameterNameCache()
     init(_ handler: @escaping Routes.Handler) { self.handler = handler }
 }
 
@@ -21,7 +23,7 @@ func handleRequest(_ req: UnsafePointer<berth_request>?, _ userData: UnsafeMutab
 
     let response: Response
     do {
-        response = try box.handler(Request(req.pointee))
+        response = try box.handler(Request(req, names: box.parameterNames))
     } catch let error as PluginError {
         respondError(req, error)
         return
@@ -31,22 +33,21 @@ func handleRequest(_ req: UnsafePointer<berth_request>?, _ userData: UnsafeMutab
         return
     }
 
-    let body: [UInt8]
     do {
-        body = try response.encodedBody()
+        // The body is written into the SDK's reusable buffer and handed to
+        // the host, which copies it before `respond` returns.
+        try response.withEncodedBody { body in
+            respond(req, status: response.status, body: body)
+        }
     } catch {
         respondError(req, PluginError(status: 500, code: "encode_failed",
                                       message: "could not encode \(response.bodyTypeName) as JSON: \(describeCodingError(error))"))
-        return
     }
-    respond(req, status: response.status, body: body)
 }
 
-private func respond(_ req: UnsafePointer<berth_request>, status: Int, body: [UInt8]) {
+private func respond(_ req: UnsafePointer<berth_request>, status: Int, body: UnsafeRawBufferPointer) {
     guard let respond = req.pointee.host?.pointee.respond else { return }
-    body.withUnsafeBytes { bytes in
-        respond(req, Int32(clamping: status), bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
-    }
+    respond(req, Int32(clamping: status), body.baseAddress?.assumingMemoryBound(to: CChar.self), body.count)
 }
 
 private func respondError(_ req: UnsafePointer<berth_request>, _ error: PluginError) {

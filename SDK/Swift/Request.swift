@@ -12,8 +12,10 @@ public final class Request {
     public let path: String
     /// What followed '?', undecoded; empty when there was none.
     public let query: String
-    /// Values of the route's `{param}` segments, percent-decoded.
-    public let parameters: [String: String]
+    /// Values of the route's `{param}` segments, percent-decoded, by name:
+    /// `request.parameters["id"]` is nil when the route has no `{id}`.
+    /// `parameters.dictionary` gives them as a `[String: String]`.
+    public let parameters: Parameters
     /// The request's `data` member, byte for byte; `.null` when absent.
     public let rawData: RawJSON
     /// The request's `id` member as raw JSON text, nil when absent.
@@ -22,9 +24,15 @@ public final class Request {
     public let headers: RawJSON
 
     /// Builds a request by hand, e.g. to unit-test a handler.
-    public init(method: String, path: String, query: String = "",
-                parameters: [String: String] = [:], rawData: RawJSON = .null,
-                id: String? = nil, headers: RawJSON = .null) {
+    public convenience init(method: String, path: String, query: String = "",
+                            parameters: [String: String] = [:], rawData: RawJSON = .null,
+                            id: String? = nil, headers: RawJSON = .null) {
+        self.init(method: method, path: path, query: query, parameters: Parameters(parameters),
+                  rawData: rawData, id: id, headers: headers)
+    }
+
+    init(method: String, path: String, query: String, parameters: Parameters,
+         rawData: RawJSON, id: String?, headers: RawJSON) {
         self.method = method
         self.path = path
         self.query = query
@@ -34,20 +42,45 @@ public final class Request {
         self.headers = headers
     }
 
-    convenience init(_ req: berth_request) {
-        var parameters: [String: String] = [:]
-        if let params = req.params {
-            for param in UnsafeBufferPointer(start: params, count: req.param_count) {
-                parameters[param.name.string] = param.value.string
-            }
-        }
-        self.init(method: req.method.string,
+    /// Copies what the handler may keep. Cheap for a typical request: the
+    /// method is a constant, short strings are stored inline, parameter
+    /// names are shared by all requests of the route, and absent members
+    /// (no query, data, id or headers) copy nothing.
+    convenience init(_ req: UnsafePointer<berth_request>, names: ParameterNameCache) {
+        let req = req.pointee
+        self.init(method: Self.methodName(req.method),
                   path: req.path.string,
                   query: req.query.string,
-                  parameters: parameters,
+                  parameters: Parameters(req.params, req.param_count, names: names),
                   rawData: RawJSON(bytes: req.body.bytes),
                   id: req.request_id.len > 0 ? req.request_id.string : nil,
                   headers: RawJSON(bytes: req.headers.bytes))
+    }
+
+    /// The host sends one of a few method names: answer with a constant
+    /// string rather than building one per request.
+    static func methodName(_ method: berth_str) -> String {
+        guard let ptr = method.ptr else { return "" }
+        @inline(__always) func isText(_ text: StaticString) -> Bool {
+            method.len == text.utf8CodeUnitCount && memcmp(ptr, text.utf8Start, method.len) == 0
+        }
+        switch method.len {
+        case 3:
+            if isText("GET") { return "GET" }
+            if isText("PUT") { return "PUT" }
+        case 4:
+            if isText("POST") { return "POST" }
+            if isText("HEAD") { return "HEAD" }
+        case 5:
+            if isText("PATCH") { return "PATCH" }
+        case 6:
+            if isText("DELETE") { return "DELETE" }
+        case 7:
+            if isText("OPTIONS") { return "OPTIONS" }
+        default:
+            break
+        }
+        return method.string
     }
 
     /// Decodes `data` with `JSONDecoder`, e.g. `try request.decode(NewUser.self)`.

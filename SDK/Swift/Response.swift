@@ -1,5 +1,3 @@
-import Foundation
-
 /// A status and a body, for handlers that must answer something other than
 /// 200 (e.g. 201 Created). Handlers that always answer 200 can just return
 /// an `Encodable` value or `RawJSON`.
@@ -26,25 +24,29 @@ public struct Response {
         self.body = .raw(body)
     }
 
-    /// A response whose body is `value` encoded with `JSONEncoder`.
+    /// A response whose body is `value` encoded as JSON, exactly as
+    /// `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]` would.
     public init<T: Encodable>(status: Int = 200, body value: T) {
         self.status = status
         self.body = .value(value)
     }
 
+    /// Calls `body` with the body's JSON bytes (empty means null), valid only
+    /// during the call. Values are written by the SDK's streaming encoder
+    /// (FastJSONEncoder.swift): the same bytes `JSONEncoder` with
+    /// `[.sortedKeys, .withoutEscapingSlashes]` gives, and its errors.
+    func withEncodedBody<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        switch self.body {
+        case .raw(let json):
+            return try json.bytes.withUnsafeBytes(body)
+        case .value(let value):
+            return try FastJSON.withEncoded(value, body)
+        }
+    }
+
     /// The body as JSON bytes (empty means null).
     func encodedBody() throws -> [UInt8] {
-        switch body {
-        case .raw(let json):
-            return json.bytes
-        case .value(let value):
-            let encoder = JSONEncoder()
-            // Sorted: on Linux the key order is otherwise arbitrary, and the
-            // same value should give the same bytes (tests, caches, diffs).
-            // Unescaped "/": "a\/b" is legal JSON but surprises people.
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            return Array(try encoder.encode(value))
-        }
+        try withEncodedBody { Array($0) }
     }
 
     /// Name of the body's type, for error messages.
