@@ -30,17 +30,18 @@ public struct AuthToken {
 
     public var string: String { String(decoding: bytes, as: UTF8.self) }
 
-    /// Compares in time that depends only on the length of the guess, so
-    /// response timing does not reveal how many leading bytes were right.
+    /// Compares in time that does not depend on how many leading bytes
+    /// were right. A wrong length is refused at once: the length is no
+    /// secret (every token is 64 hex characters).
     public func matches(_ candidate: UnsafeBufferPointer<UInt8>?) -> Bool {
-        guard let candidate else { return false }
+        guard let candidate, candidate.count == bytes.count else { return false }
         var difference: UInt8 = 0
         bytes.withUnsafeBufferPointer { mine in
             for i in 0..<candidate.count {
-                difference |= candidate[i] ^ mine[i % mine.count]
+                difference |= candidate[i] ^ mine[i]
             }
         }
-        return difference == 0 && candidate.count == bytes.count
+        return difference == 0
     }
 }
 
