@@ -47,7 +47,10 @@ struct JSONScanner {
         index += 1
         let start = index
         var hasEscapes = false
+        let base = bytes.baseAddress!
         while index < bytes.count {
+            index = PlainBytes.skip(base, from: index, to: bytes.count)
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1

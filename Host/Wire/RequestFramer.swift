@@ -35,7 +35,12 @@ public struct RequestFramer {
     public mutating func next(_ bytes: UnsafeBufferPointer<UInt8>) -> Frame? {
         var i = position
         let count = bytes.count
+        guard let base = bytes.baseAddress else { return nil }
         while i < count {
+            if inString && !escaped {
+                i = PlainBytes.skip(base, from: i, to: count)
+                if i == count { break }
+            }
             let byte = bytes[i]
             if inString {
                 if escaped {

@@ -72,6 +72,27 @@ final class UnitWireTests: XCTestCase {
         XCTAssertEqual(failure(String(repeating: "[", count: 10_000))?.code, "invalid_json")
     }
 
+    /// Strings are skipped eight bytes at a time; an escape or a control
+    /// character at any offset around those words must still be seen.
+    func testSpecialBytesAtEveryOffsetOfAString() {
+        for length in 0...24 {
+            for position in 0..<max(length, 1) {
+                var content = String(repeating: "a", count: length)
+                if length > 0 {
+                    let at = content.index(content.startIndex, offsetBy: position)
+                    content.replaceSubrange(at...at, with: "\\\"")
+                }
+                let text = #"{"method":"POST","path":"/x","data":""# + content + #""}"#
+                XCTAssertEqual(frames([text + "\n"]), [text], "framed at length \(length), escape at \(position)")
+                XCTAssertNil(failure(text), "valid at length \(length), escape at \(position)")
+                var control = Array(String(repeating: "a", count: max(length, 1)).utf8)
+                control[position] = 0x01
+                let bad = #"{"method":"POST","path":"/x","data":""# + String(decoding: control, as: UTF8.self) + #""}"#
+                XCTAssertEqual(failure(bad)?.code, "invalid_json", "control byte at \(position) of \(length)")
+            }
+        }
+    }
+
     func testResponseWriterSplicesBodyAndEscapesMessages() {
         var out: [UInt8] = []
         let id = Array("\"r1\"".utf8)

@@ -1,0 +1,35 @@
+/// Skipping the ordinary bytes inside a JSON string eight at a time: the
+/// framer and the scanner both walk every string of every request, and
+/// byte-at-a-time loops were a third of a worker's time on a 220-byte request.
+enum PlainBytes {
+    /// The index of the first byte at or after `start` that is '"', '\\' or
+    /// below 0x20 (a control character, newline included); `end` if none.
+    @inline(__always)
+    static func skip(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
+        var i = start
+        while i + 8 <= end {
+            let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            if hasSpecial(word) { break }
+            i += 8
+        }
+        while i < end {
+            let byte = base[i]
+            if byte == 0x22 || byte == 0x5C || byte < 0x20 { return i }
+            i += 1
+        }
+        return end
+    }
+
+    /// Whether any byte of `word` is '"', '\\' or below 0x20 (exact, not an
+    /// estimate: the classic "has zero byte" and "has less than" tests).
+    @inline(__always)
+    static func hasSpecial(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+        let quote = hasZero(word ^ (ones &* 0x22))
+        let backslash = hasZero(word ^ (ones &* 0x5C))
+        let control = (word &- ones &* 0x20) & ~word & highs
+        return (quote | backslash | control) != 0
+    }
+}
