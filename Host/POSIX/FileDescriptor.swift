@@ -6,7 +6,6 @@ public struct FileDescriptor: Hashable, CustomStringConvertible {
     public let rawValue: Int32
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    public static let standardInput = FileDescriptor(rawValue: 0)
     public static let standardError = FileDescriptor(rawValue: 2)
 
     public var description: String { "fd \(rawValue)" }
@@ -63,20 +62,11 @@ public struct FileDescriptor: Hashable, CustomStringConvertible {
         _ = try syscall("fcntl(F_SETFL)") { fcntl(rawValue, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK) }
     }
 
-    public func setCloseOnExec(_ on: Bool = true) throws {
-        _ = try syscall("fcntl(F_SETFD)") { fcntl(rawValue, F_SETFD, on ? FD_CLOEXEC : 0) }
-    }
 
     public func duplicate() throws -> FileDescriptor {
         FileDescriptor(rawValue: try syscall("dup") { fcntl(rawValue, F_DUPFD_CLOEXEC, 0) })
     }
 
-    /// Size in bytes (fstat).
-    public func size() throws -> Int {
-        var st = stat()
-        _ = try syscall("fstat") { fstat(rawValue, &st) }
-        return Int(st.st_size)
-    }
 }
 
 extension FileDescriptor {

@@ -60,13 +60,4 @@ public enum Files {
         return names.sorted()
     }
 
-    /// An absolute, "."-free version of `path` (the file need not exist).
-    public static func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-        guard getcwd(&buffer, buffer.count) != nil else { return path }
-        let cwd = String(cString: buffer)
-        let trimmed = path.hasPrefix("./") ? String(path.dropFirst(2)) : path
-        return trimmed == "." ? cwd : cwd + "/" + trimmed
-    }
 }

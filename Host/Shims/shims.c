@@ -86,12 +86,6 @@ ssize_t berth_recv_with_fd(int sock, void *buf, size_t cap, int *received_fd) {
     return n;
 }
 
-int berth_peer_pid(int sock) {
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
-    return cred.pid;
-}
 
 int berth_accept_nonblocking(int listener) {
     return accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);

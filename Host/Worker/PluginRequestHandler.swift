@@ -15,6 +15,8 @@ final class PluginRequestHandler: RequestHandler {
     private let context = ResponseContext()
     private var parameters: [Range<Int>] = []
     private var cParameters: [berth_param] = []
+    private var decodedScratch: [UInt8] = []
+    private var decodedRanges: [Range<Int>?] = []
 
     init(plugin: LoadedPlugin, token: AuthToken, stats: SharedStats) throws {
         var router = Router<LoadedPlugin.RouteEntry>()
@@ -47,21 +49,30 @@ final class PluginRequestHandler: RequestHandler {
     }
 
     private func call(_ route: LoadedPlugin.RouteEntry, _ request: Request, _ output: inout [UInt8]) -> Int {
-        // Parameter values are percent-decoded; the rare encoded one is
-        // copied, the rest point into the request.
-        var decodedValues: [[UInt8]] = []
-        cParameters.removeAll(keepingCapacity: true)
-        for (index, range) in parameters.enumerated() {
+        // Parameter values are percent-decoded. The rare encoded one is
+        // decoded into a reused scratch buffer; the rest point into the
+        // request. Pointers into the scratch are taken only inside its
+        // withUnsafeBufferPointer, so they stay valid for the whole call.
+        decodedScratch.removeAll(keepingCapacity: true)
+        decodedRanges.removeAll(keepingCapacity: true)
+        for range in parameters {
             let raw = UnsafeBufferPointer(rebasing: request.path[range])
-            var value = berth_str(raw)
             if raw.contains(UInt8(ascii: "%")) {
-                decodedValues.append(PercentDecoding.decode(raw))
-                value = decodedValues[decodedValues.count - 1].withUnsafeBufferPointer { berth_str($0) }
+                let start = decodedScratch.count
+                PercentDecoding.decode(raw, into: &decodedScratch)
+                decodedRanges.append(start..<decodedScratch.count)
+            } else {
+                decodedRanges.append(nil)
             }
-            cParameters.append(berth_param(name: route.parameterNames[index], value: value))
         }
-        return withExtendedLifetime(decodedValues) {
-            cParameters.withUnsafeBufferPointer { params in
+        return decodedScratch.withUnsafeBufferPointer { decoded in
+            cParameters.removeAll(keepingCapacity: true)
+            for (index, range) in parameters.enumerated() {
+                let value = decodedRanges[index].map { berth_str(UnsafeBufferPointer(rebasing: decoded[$0])) }
+                    ?? berth_str(UnsafeBufferPointer(rebasing: request.path[range]))
+                cParameters.append(berth_param(name: route.parameterNames[index], value: value))
+            }
+            return cParameters.withUnsafeBufferPointer { params in
                 withUnsafeMutablePointer(to: &output) { out in
                     var cRequest = berth_request(
                         size: UInt32(MemoryLayout<berth_request>.size),
@@ -105,10 +116,7 @@ private enum MethodNames {
 
 /// %XX escapes in path parameters; a malformed escape stays as it is.
 enum PercentDecoding {
-    static func decode(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(raw.count)
-        var i = 0
+    static func decode(_ raw: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         func hex(_ b: UInt8) -> UInt8? {
             switch b {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
@@ -117,6 +125,7 @@ enum PercentDecoding {
             default: return nil
             }
         }
+        var i = 0
         while i < raw.count {
             if raw[i] == UInt8(ascii: "%"), i + 2 < raw.count,
                let high = hex(raw[i + 1]), let low = hex(raw[i + 2]) {
@@ -127,6 +136,5 @@ enum PercentDecoding {
                 i += 1
             }
         }
-        return out
     }
 }

@@ -37,8 +37,6 @@ int berth_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, i
 ssize_t berth_send_with_fd(int sock, const void *buf, size_t len, int fd_to_send);
 ssize_t berth_recv_with_fd(int sock, void *buf, size_t cap, int *received_fd);
 
-int berth_peer_pid(int sock);
-
 /* GNU extensions the Glibc module hides. */
 int berth_accept_nonblocking(int listener);
 ssize_t berth_getrandom(void *buf, size_t len);
