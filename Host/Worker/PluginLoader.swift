@@ -13,18 +13,25 @@ struct LoadedPlugin {
         let handler: berth_handler_fn
         let userData: UnsafeMutableRawPointer?
         let isPublic: Bool
+        /// The token scope the route needs (nil: any valid token).
+        let scope: String?
+        /// The route's own handler time limit in milliseconds (0: the
+        /// plugin's setting).
+        let timeoutMilliseconds: UInt32
         /// Parameter names as C strings, kept for the life of the process.
         let parameterNames: [berth_str]
         /// "GET /hello/{name}", made once for messages about this route.
         let label: String
 
         init(method: HTTPMethod, pattern: RoutePattern, handler: @escaping berth_handler_fn, userData: UnsafeMutableRawPointer?,
-             isPublic: Bool, parameterNames: [berth_str], label: String) {
+             isPublic: Bool, scope: String?, timeoutMilliseconds: UInt32, parameterNames: [berth_str], label: String) {
             self.method = method
             self.pattern = pattern
             self.handler = handler
             self.userData = userData
             self.isPublic = isPublic
+            self.scope = scope
+            self.timeoutMilliseconds = timeoutMilliseconds
             self.parameterNames = parameterNames
             self.label = label
         }
@@ -81,7 +88,8 @@ enum PluginLoader {
         let name = plugin.name.map { String(cString: $0) } ?? ""
         try validateName(name, file: file)
         let version = plugin.version.map { String(cString: $0) } ?? ""
-        let routes = try readRoutes(plugin, file: file)
+        let policies = try readPolicies(raw, size: size, plugin, file: file)
+        let routes = try readRoutes(plugin, policies: policies, file: file)
         return LoadedPlugin(descriptor: descriptor, name: name, version: version, abi: "\(major).\(minor)", routes: routes)
     }
 
@@ -95,7 +103,28 @@ enum PluginLoader {
         }
     }
 
-    private static func readRoutes(_ plugin: berth_plugin, file: String) throws -> [LoadedPlugin.RouteEntry] {
+    /// ABI 1.1's route policies, one per route (all defaults for a 1.0
+    /// plugin, whose descriptor ends before the table's fields).
+    private static func readPolicies(_ raw: UnsafeRawPointer, size: Int, _ plugin: berth_plugin, file: String) throws
+        -> [(scope: String?, timeoutMilliseconds: UInt32)] {
+        let none = Array(repeating: (scope: String?.none, timeoutMilliseconds: UInt32(0)), count: plugin.route_count)
+        let end = MemoryLayout<berth_plugin>.offset(of: \berth_plugin.route_policy_size)! + MemoryLayout<UInt32>.size
+        guard size >= end, let table = plugin.route_policies else { return none }
+        // Fields a newer plugin appends to a policy are skipped by stride;
+        // a table older than 1.1's layout cannot be read safely.
+        let stride = Int(plugin.route_policy_size)
+        guard stride >= MemoryLayout<berth_route_policy>.size else {
+            throw Failure(description: "\(file): route_policy_size \(stride) is smaller than berth_route_policy (\(MemoryLayout<berth_route_policy>.size) bytes); set it with BERTH_ROUTE_POLICIES(table)")
+        }
+        return (0..<plugin.route_count).map { i in
+            let policy = (UnsafeRawPointer(table) + i * stride).load(as: berth_route_policy.self)
+            let scope = policy.scope.map { String(cString: $0) }
+            return (scope: scope?.isEmpty == false ? scope : nil, timeoutMilliseconds: policy.timeout_ms)
+        }
+    }
+
+    private static func readRoutes(_ plugin: berth_plugin, policies: [(scope: String?, timeoutMilliseconds: UInt32)],
+                                   file: String) throws -> [LoadedPlugin.RouteEntry] {
         guard plugin.route_count > 0 else { return [] }
         guard let table = plugin.routes, plugin.route_count <= 10_000 else {
             throw Failure(description: "\(file): route table is NULL or implausibly long (\(plugin.route_count) routes)")
@@ -117,7 +146,8 @@ enum PluginLoader {
                 berth_str(ptr: UnsafePointer(strdup(name)), len: name.utf8.count)
             }
             entries.append(.init(method: method, pattern: pattern, handler: handler, userData: route.user_data,
-                                 isPublic: route.flags & BERTH_ROUTE_PUBLIC != 0, parameterNames: names,
+                                 isPublic: route.flags & BERTH_ROUTE_PUBLIC != 0, scope: policies[i].scope,
+                                 timeoutMilliseconds: policies[i].timeoutMilliseconds, parameterNames: names,
                                  label: "\(method) \(pattern)"))
         }
         return entries

@@ -81,7 +81,8 @@ final class PluginRequestHandler: RequestHandler {
                         params: params.baseAddress, param_count: params.count,
                         body: berth_str(request.data), request_id: berth_str(request.id), headers: berth_str(request.headers),
                         host: UnsafePointer(HostAPI.table),
-                        host_private: Unmanaged.passUnretained(context).toOpaque())
+                        host_private: Unmanaged.passUnretained(context).toOpaque(),
+                        peer_pid: 0, peer_uid: UInt32.max, peer_gid: UInt32.max)
                     context.begin(output: out, id: request.id, route: route.label)
                     route.handler(&cRequest, route.userData)
                     let status = context.end()

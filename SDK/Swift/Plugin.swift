@@ -50,6 +50,11 @@ public final class Plugin: @unchecked Sendable {
                 user_data: Unmanaged.passRetained(RouteBox(entry.handler)).toOpaque(),
                 flags: entry.isPublic ? BERTH_ROUTE_PUBLIC : 0))
         }
+        let policies = UnsafeMutablePointer<berth_route_policy>.allocate(capacity: max(routes.entries.count, 1))
+        for (index, entry) in routes.entries.enumerated() {
+            (policies + index).initialize(to: berth_route_policy(
+                scope: entry.scope.map(immortalCString), timeout_ms: entry.timeoutMilliseconds))
+        }
 
         plugin = .allocate(capacity: 1)
         plugin.initialize(to: berth_plugin(
@@ -62,7 +67,9 @@ public final class Plugin: @unchecked Sendable {
             routes: table,
             route_count: routes.entries.count,
             init: pluginInit,
-            shutdown: pluginShutdown))
+            shutdown: pluginShutdown,
+            route_policies: policies,
+            route_policy_size: UInt32(MemoryLayout<berth_route_policy>.size)))
     }
 
     /// The `const berth_plugin *` to return from `berth_plugin_entry`.

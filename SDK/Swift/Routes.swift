@@ -6,7 +6,9 @@
 ///
 /// Patterns are literal segments and whole-segment `{param}`s, e.g.
 /// `/users/{id}/posts`; values arrive in `Request.parameters`. Routes need
-/// the caller's auth token unless declared `public: true`.
+/// the caller's auth token unless declared `public: true`; `scope:` names
+/// the scope that token must carry (see the tokens file in README), and
+/// `timeout:` overrides the plugin's handler time limit for this route.
 public final class Routes {
     /// Every handler shape reduced to the one the dispatcher calls.
     typealias Handler = (Request) throws -> Response
@@ -15,6 +17,8 @@ public final class Routes {
         let method: String
         let pattern: String
         let isPublic: Bool
+        let scope: String?
+        let timeoutMilliseconds: UInt32
         let handler: Handler
     }
 
@@ -25,26 +29,38 @@ public final class Routes {
     /// Adds a route for any method ("GET", "HEAD", "OPTIONS", ...); the
     /// handler's value is encoded with `JSONEncoder` and sent with status 200.
     public func on<T: Encodable>(_ method: String, _ pattern: String, public isPublic: Bool = false,
+                                 scope: String? = nil, timeout: Duration? = nil,
                                  _ handler: @escaping (Request) throws -> T) {
-        add(method, pattern, isPublic) { Response(status: 200, body: try handler($0)) }
+        add(method, pattern, isPublic, scope, timeout) { Response(status: 200, body: try handler($0)) }
     }
 
     /// Adds a route for any method whose handler's JSON is sent unchanged
     /// with status 200.
     public func on(_ method: String, _ pattern: String, public isPublic: Bool = false,
+                   scope: String? = nil, timeout: Duration? = nil,
                    _ handler: @escaping (Request) throws -> RawJSON) {
-        add(method, pattern, isPublic) { Response(status: 200, body: try handler($0)) }
+        add(method, pattern, isPublic, scope, timeout) { Response(status: 200, body: try handler($0)) }
     }
 
     /// Adds a route for any method whose handler picks its own status.
     public func on(_ method: String, _ pattern: String, public isPublic: Bool = false,
+                   scope: String? = nil, timeout: Duration? = nil,
                    _ handler: @escaping (Request) throws -> Response) {
-        add(method, pattern, isPublic, handler)
+        add(method, pattern, isPublic, scope, timeout, handler)
     }
 
-    private func add(_ method: String, _ pattern: String, _ isPublic: Bool, _ handler: @escaping Handler) {
+    private func add(_ method: String, _ pattern: String, _ isPublic: Bool, _ scope: String?, _ timeout: Duration?,
+                     _ handler: @escaping Handler) {
         // The host matches methods in upper case; accept "get" as well.
-        entries.append(Entry(method: method.uppercased(), pattern: pattern,
-                             isPublic: isPublic, handler: handler))
+        entries.append(Entry(method: method.uppercased(), pattern: pattern, isPublic: isPublic,
+                             scope: scope, timeoutMilliseconds: timeout.map(Self.milliseconds) ?? 0, handler: handler))
+    }
+
+    /// A timeout in whole milliseconds for the C ABI: at least 1 (0 would
+    /// mean "the plugin's setting"), at most UInt32.max.
+    static func milliseconds(_ duration: Duration) -> UInt32 {
+        let (seconds, attoseconds) = duration.components
+        let total = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        return UInt32(min(max(total.rounded(.up), 1), Double(UInt32.max)))
     }
 }

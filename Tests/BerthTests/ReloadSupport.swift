@@ -81,7 +81,7 @@ enum ReloadPlugins {
         {.method = "GET", .pattern = "/pid", .handler = pid, .flags = BERTH_ROUTE_PUBLIC},
     };
     static const berth_plugin plugin = {
-        .magic = BERTH_PLUGIN_MAGIC, .abi_major = ABI_MAJOR, .abi_minor = BERTH_ABI_MINOR,
+        .magic = BERTH_PLUGIN_MAGIC, .abi_major = ABI_MAJOR, .abi_minor = 0,
         .size = sizeof(berth_plugin), .name = "ver", .version = STR(VERSION),
         .routes = routes, .route_count = sizeof routes / sizeof routes[0], .init = setup,
     };

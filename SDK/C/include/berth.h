@@ -49,7 +49,7 @@ extern "C" {
 #define BERTH_PLUGIN_MAGIC 0x48545242u
 /* A host accepts a plugin with the same major version and any minor one. */
 #define BERTH_ABI_MAJOR 1
-#define BERTH_ABI_MINOR 0
+#define BERTH_ABI_MINOR 1
 
 /* The symbol the host looks up with dlsym. */
 #define BERTH_ENTRY_SYMBOL "berth_plugin_entry"
@@ -95,7 +95,18 @@ typedef struct berth_request {
     /* Host bookkeeping for this request: pass the request back to `respond`,
      * never read or write this. */
     void *host_private;
+
+    /* Added in ABI 1.1 (check `size` first): the connected client's
+     * credentials as the kernel reported them (SO_PEERCRED) when the
+     * connection was accepted. */
+    int32_t peer_pid;
+    uint32_t peer_uid;
+    uint32_t peer_gid;
 } berth_request;
+
+/* True when the host filled `field` of `req` (added in a later minor ABI). */
+#define BERTH_REQUEST_HAS(req, field) \
+    ((req)->size >= offsetof(berth_request, field) + sizeof((req)->field))
 
 /* A route handler. `user_data` is the route's own `user_data`, handed back
  * unchanged (the Swift SDK keeps a closure behind it). The handler answers
@@ -117,6 +128,21 @@ typedef struct berth_route {
     void *user_data;
     uint32_t flags;
 } berth_route;
+
+/* Optional per-route policy (ABI 1.1), in a table parallel to `routes`
+ * (entry i belongs to route i). A separate table rather than new
+ * berth_route fields, so a plugin built against 1.1 still loads in a 1.0
+ * host (which ignores it) and a 1.0 plugin's route table keeps its stride. */
+typedef struct berth_route_policy {
+    /* The scope a caller's token must carry (see the tokens file in
+     * README), e.g. "write"; NULL or "" means any valid token. Ignored for
+     * BERTH_ROUTE_PUBLIC routes. */
+    const char *scope;
+    /* Longest time the handler may run, in milliseconds, before the caller
+     * gets 504 and the worker is replaced; 0 means the plugin's setting
+     * (request_timeout_seconds, default 30 s). */
+    uint32_t timeout_ms;
+} berth_route_policy;
 
 /* Log levels for berth_host_api.log. */
 #define BERTH_LOG_DEBUG 0
@@ -174,12 +200,22 @@ typedef struct berth_plugin {
     size_t route_count;
     berth_init_fn init;         /* optional: NULL */
     berth_shutdown_fn shutdown; /* optional: NULL */
+
+    /* Added in ABI 1.1. NULL, or `route_count` policies parallel to
+     * `routes`; `route_policy_size` is sizeof(berth_route_policy) as the
+     * plugin compiled it (the table's stride). */
+    const berth_route_policy *route_policies;
+    uint32_t route_policy_size;
 } berth_plugin;
 
 /* Fill the header fields of a descriptor. */
 #define BERTH_PLUGIN_HEADER \
     .magic = BERTH_PLUGIN_MAGIC, .abi_major = BERTH_ABI_MAJOR, \
     .abi_minor = BERTH_ABI_MINOR, .size = sizeof(berth_plugin)
+
+/* Fill route_policies and route_policy_size from a static array. */
+#define BERTH_ROUTE_POLICIES(table) \
+    .route_policies = (table), .route_policy_size = sizeof((table)[0])
 
 /* Exported by every plugin. Returns a pointer to a descriptor that stays
  * valid for the life of the process. */
