@@ -166,9 +166,22 @@ public final class LineServer {
     /// backs up or a handler defers its answer.
     private func answerBuffered(_ connection: Connection) {
         while !connection.awaitingReply, !connection.closeAfterFlush,
-              connection.pendingOutput < limits.maxPendingOutput,
-              let frame = connection.framer.next(connection.input.unconsumed) {
-            answer(connection, frame)
+              connection.pendingOutput < limits.maxPendingOutput {
+            let pending = connection.input.unconsumed
+            var envelope = RequestEnvelope()
+            // A request that arrived whole is framed and parsed in one walk;
+            // anything else (a request arriving in pieces, or one the fast
+            // path cannot vouch for) goes through the framer first.
+            if connection.framer.scanned == 0,
+               let parsed = RequestEnvelope.parseLeadingObject(pending, into: &envelope) {
+                if parsed.frame.length > limits.maxRequestBytes { return tooLarge(connection) }
+                serve(connection, UnsafeBufferPointer(rebasing: pending[0..<parsed.frame.length]), envelope, parsed.invalid)
+                connection.input.consume(parsed.frame.consumed)
+            } else if let frame = connection.framer.next(pending) {
+                answer(connection, frame)
+            } else {
+                return
+            }
         }
     }
 
@@ -176,46 +189,64 @@ public final class LineServer {
         if frame.length > limits.maxRequestBytes { return tooLarge(connection) }
         let bytes = UnsafeBufferPointer(rebasing: connection.input.unconsumed[0..<frame.length])
         if !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
-            current = connection
-            dispatch(bytes, &connection.output, receivedAt: connection.receivedAt)
-            current = nil
-            if !connection.awaitingReply { connection.answered += 1 }
+            var envelope = RequestEnvelope()
+            let invalid = RequestEnvelope.parse(bytes, into: &envelope)
+            serve(connection, bytes, envelope, invalid)
         }
         connection.input.consume(frame.consumed)
     }
 
-    private func dispatch(_ frame: UnsafeBufferPointer<UInt8>, _ output: inout [UInt8], receivedAt: UInt64) {
-        var envelope = RequestEnvelope()
-        if let invalid = RequestEnvelope.parse(frame, into: &envelope) {
+    private func serve(_ connection: Connection, _ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope,
+                       _ invalid: RequestEnvelope.Invalid?) {
+        current = connection
+        dispatch(frame, envelope, invalid, &connection.output, receivedAt: connection.receivedAt)
+        current = nil
+        if !connection.awaitingReply { connection.answered += 1 }
+    }
+
+    private func dispatch(_ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope, _ invalid: RequestEnvelope.Invalid?,
+                          _ output: inout [UInt8], receivedAt: UInt64) {
+        if let invalid {
             let id = invalid.id.map { UnsafeBufferPointer(rebasing: frame[$0]) }
             ResponseWriter.appendError(&output, id: id, status: 400, code: invalid.code, message: invalid.message)
-        } else {
-            var pathScratch: [UInt8] = []
-            var tokenScratch: [UInt8] = []
-            if let path = envelope.path, path.hasEscapes { pathScratch = RequestEnvelope.decoded(path, in: frame) }
-            if let token = envelope.authToken, token.hasEscapes { tokenScratch = RequestEnvelope.decoded(token, in: frame) }
-            pathScratch.withUnsafeBufferPointer { decodedPath in
-                tokenScratch.withUnsafeBufferPointer { decodedToken in
-                    let fullPath = envelope.path!.hasEscapes ? decodedPath : UnsafeBufferPointer(rebasing: frame[envelope.path!.range])
-                    let token = envelope.authToken.map {
-                        $0.hasEscapes ? decodedToken : UnsafeBufferPointer(rebasing: frame[$0.range])
-                    }
-                    var path = fullPath
-                    var query = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
-                    if let mark = fullPath.firstIndex(of: UInt8(ascii: "?")) {
-                        path = UnsafeBufferPointer(rebasing: fullPath[..<mark])
-                        query = UnsafeBufferPointer(rebasing: fullPath[(mark + 1)...])
-                    }
-                    let request = Request(
-                        method: envelope.httpMethod(in: frame), path: path, query: query, authToken: token,
-                        data: envelope.data.map { UnsafeBufferPointer(rebasing: frame[$0]) },
-                        id: envelope.id.map { UnsafeBufferPointer(rebasing: frame[$0]) },
-                        headers: envelope.headers.map { UnsafeBufferPointer(rebasing: frame[$0]) },
-                        receivedAt: receivedAt)
-                    handler.handle(request, into: &output)
-                }
+            return
+        }
+        if envelope.path!.hasEscapes || envelope.authToken?.hasEscapes == true {
+            return dispatchDecoded(frame, envelope, &output, receivedAt: receivedAt)
+        }
+        handle(frame, envelope, path: UnsafeBufferPointer(rebasing: frame[envelope.path!.range]),
+               token: envelope.authToken.map { UnsafeBufferPointer(rebasing: frame[$0.range]) }, &output, receivedAt: receivedAt)
+    }
+
+    /// The rare request whose path or token has JSON escapes: decoded copies,
+    /// whose pointers are only used inside their closures.
+    private func dispatchDecoded(_ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope, _ output: inout [UInt8],
+                                 receivedAt: UInt64) {
+        let path = RequestEnvelope.decoded(envelope.path!, in: frame)
+        let token = envelope.authToken.map { RequestEnvelope.decoded($0, in: frame) } ?? []
+        path.withUnsafeBufferPointer { decodedPath in
+            token.withUnsafeBufferPointer { decodedToken in
+                handle(frame, envelope, path: decodedPath, token: envelope.authToken == nil ? nil : decodedToken,
+                       &output, receivedAt: receivedAt)
             }
         }
+    }
+
+    private func handle(_ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope, path fullPath: UnsafeBufferPointer<UInt8>,
+                        token: UnsafeBufferPointer<UInt8>?, _ output: inout [UInt8], receivedAt: UInt64) {
+        var path = fullPath
+        var query = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        if let mark = fullPath.firstIndex(of: UInt8(ascii: "?")) {
+            path = UnsafeBufferPointer(rebasing: fullPath[..<mark])
+            query = UnsafeBufferPointer(rebasing: fullPath[(mark + 1)...])
+        }
+        let request = Request(
+            method: envelope.httpMethod(in: frame), path: path, query: query, authToken: token,
+            data: envelope.data.map { UnsafeBufferPointer(rebasing: frame[$0]) },
+            id: envelope.id.map { UnsafeBufferPointer(rebasing: frame[$0]) },
+            headers: envelope.headers.map { UnsafeBufferPointer(rebasing: frame[$0]) },
+            receivedAt: receivedAt)
+        handler.handle(request, into: &output)
     }
 
     private func tooLarge(_ connection: Connection) {

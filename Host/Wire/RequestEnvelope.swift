@@ -6,10 +6,10 @@ import Glibc
 /// `data`, `id` and `headers` travel to the plugin as the raw JSON the
 /// client sent. Unknown members are validated and ignored, so clients may
 /// add fields.
-public struct RequestEnvelope {
+public struct RequestEnvelope: Equatable {
     /// A JSON string member: where its content is, and whether it holds
     /// escapes that must be decoded before use.
-    public struct StringMember {
+    public struct StringMember: Equatable {
         public var range: Range<Int>
         public var hasEscapes: Bool
     }
@@ -50,27 +50,7 @@ public struct RequestEnvelope {
                 _ = try scanner.scanValue()
                 return Invalid(code: "bad_request", message: "the request must be a JSON object like {\"method\":\"GET\",\"path\":\"/x\"}")
             }
-            scanner.index += 1
-            scanner.skipWhitespace()
-            if !scanner.atEnd && frame[scanner.index] == UInt8(ascii: "}") {
-                scanner.index += 1
-            } else {
-                while true {
-                    scanner.skipWhitespace()
-                    let (key, keyEscaped) = try scanner.scanString()
-                    try scanner.expect(UInt8(ascii: ":"), "':' after an object key")
-                    scanner.skipWhitespace()
-                    let valueStart = scanner.index
-                    let isString = !scanner.atEnd && frame[valueStart] == UInt8(ascii: "\"")
-                    let value = try scanner.scanValue(depth: 1)
-                    if !keyEscaped { envelope.assign(key: UnsafeBufferPointer(rebasing: frame[key]), value: value, isString: isString, frame: frame) }
-                    scanner.skipWhitespace()
-                    guard !scanner.atEnd else { throw scanner.fail("unexpected end of input in the request object") }
-                    if frame[scanner.index] == UInt8(ascii: ",") { scanner.index += 1; continue }
-                    if frame[scanner.index] == UInt8(ascii: "}") { scanner.index += 1; break }
-                    throw scanner.fail("expected ',' or '}' in the request object")
-                }
-            }
+            try envelope.scanMembers(&scanner, frame)
             scanner.skipWhitespace()
             if !scanner.atEnd { throw scanner.fail("unexpected bytes after the request object") }
         } catch let failure as JSONScanner.Failure {
@@ -82,23 +62,84 @@ public struct RequestEnvelope {
         return envelope.validationFailure(frame)
     }
 
-    private mutating func assign(key: UnsafeBufferPointer<UInt8>, value: Range<Int>, isString: Bool, frame: UnsafeBufferPointer<UInt8>) {
-        func stringMember() -> StringMember? {
-            guard isString else { return nil }
-            let content = (value.lowerBound + 1)..<(value.upperBound - 1)
-            return StringMember(range: content, hasEscapes: frame[content].contains(UInt8(ascii: "\\")))
+    /// Frames and parses in one walk over the bytes, for the common case of
+    /// a whole, valid request object at the start of `pending`: the frame
+    /// ends where the object closes (plus the line end that follows, if it
+    /// has arrived), exactly where RequestFramer would end it.
+    ///
+    /// Returns nil whenever the answer could differ from RequestFramer's:
+    /// the object is incomplete, not an object, not valid JSON, or has a raw
+    /// newline between its tokens (which ends a request early for the
+    /// framer). The caller then frames with RequestFramer and parses the
+    /// frame with `parse(_:into:)`, which finds the same error, if any.
+    public static func parseLeadingObject(_ pending: UnsafeBufferPointer<UInt8>, into envelope: inout RequestEnvelope)
+        -> (frame: RequestFramer.Frame, invalid: Invalid?)? {
+        var scanner = JSONScanner(pending)
+        while !scanner.atEnd {
+            let byte = pending[scanner.index]
+            guard byte == 0x20 || byte == 0x09 || byte == 0x0D else { break }
+            scanner.index += 1
         }
+        guard !scanner.atEnd, pending[scanner.index] == UInt8(ascii: "{") else { return nil }
+        do {
+            try envelope.scanMembers(&scanner, pending)
+        } catch {
+            return nil
+        }
+        let length = scanner.index
+        if memchr(pending.baseAddress!, 0x0A, length) != nil { return nil }
+        var consumed = length
+        if consumed < pending.count && pending[consumed] == 0x0D { consumed += 1 }
+        if consumed < pending.count && pending[consumed] == 0x0A { consumed += 1 }
+        let frame = UnsafeBufferPointer(rebasing: pending[0..<length])
+        return (RequestFramer.Frame(length: length, consumed: consumed), envelope.validationFailure(frame))
+    }
+
+    /// Scans the request object from its opening brace to just past its
+    /// closing one, recording the members Berth reads.
+    private mutating func scanMembers(_ scanner: inout JSONScanner, _ frame: UnsafeBufferPointer<UInt8>) throws {
+        scanner.index += 1
+        scanner.skipWhitespace()
+        if !scanner.atEnd && frame[scanner.index] == UInt8(ascii: "}") {
+            scanner.index += 1
+            return
+        }
+        while true {
+            scanner.skipWhitespace()
+            let (key, keyEscaped) = try scanner.scanString()
+            try scanner.expect(UInt8(ascii: ":"), "':' after an object key")
+            scanner.skipWhitespace()
+            let value: Range<Int>
+            var string: StringMember?
+            if !scanner.atEnd && frame[scanner.index] == UInt8(ascii: "\"") {
+                let (content, hasEscapes) = try scanner.scanString()
+                value = (content.lowerBound - 1)..<(content.upperBound + 1)
+                string = StringMember(range: content, hasEscapes: hasEscapes)
+            } else {
+                value = try scanner.scanValue(depth: 1)
+            }
+            if !keyEscaped { assign(key: UnsafeBufferPointer(rebasing: frame[key]), value: value, string: string) }
+            scanner.skipWhitespace()
+            guard !scanner.atEnd else { throw scanner.fail("unexpected end of input in the request object") }
+            if frame[scanner.index] == UInt8(ascii: ",") { scanner.index += 1; continue }
+            if frame[scanner.index] == UInt8(ascii: "}") { scanner.index += 1; return }
+            throw scanner.fail("expected ',' or '}' in the request object")
+        }
+    }
+
+    /// `string` is the member's content when its value is a string.
+    private mutating func assign(key: UnsafeBufferPointer<UInt8>, value: Range<Int>, string: StringMember?) {
         @inline(__always)
         func isKey(_ name: StaticString) -> Bool {
             name.utf8CodeUnitCount == key.count && memcmp(name.utf8Start, key.baseAddress!, key.count) == 0
         }
         switch key.count {
         case 2 where isKey("id"): id = value
-        case 4 where isKey("path"): path = stringMember() ?? StringMember(range: value, hasEscapes: false)
+        case 4 where isKey("path"): path = string ?? StringMember(range: value, hasEscapes: false)
         case 4 where isKey("data"): data = value
-        case 6 where isKey("method"): method = stringMember() ?? StringMember(range: value, hasEscapes: false)
+        case 6 where isKey("method"): method = string ?? StringMember(range: value, hasEscapes: false)
         case 7 where isKey("headers"): headers = value
-        case 10 where isKey("auth_token"): authToken = stringMember()
+        case 10 where isKey("auth_token"): authToken = string
         default: break
         }
     }

@@ -34,6 +34,53 @@ final class UnitWireTests: XCTestCase {
         XCTAssertEqual(frames(["garbage\n"]), ["garbage"])
     }
 
+    /// The one-walk fast path must frame and parse exactly as the framer
+    /// followed by the parser would, or decline (nil) and leave it to them.
+    func testFastPathAgreesWithFramerAndParser() {
+        let token = "\"auth_token\":\"t0k\""
+        let requests = [
+            "{\"method\":\"GET\",\"path\":\"/hello/bob\"}\n",
+            "{\"method\":\"POST\",\"path\":\"/echo\",\(token),\"data\":{\"a\":[1,2.5e3,{\"b\":null}],\"c\":\"}{\"},\"id\":7}",
+            " \t{\"path\":\"/p?q=1\",\"method\":\"PUT\",\"headers\":{\"x\":\"y\"}}\r\n",
+            "{\"method\":\"GET\",\n\"path\":\"/x\"}\n",               // newline between tokens: two frames
+            "{\"method\":\"GET\",\"path\":\"/a\\u00e9\\\"\"}\n",  // escapes in the path
+            "{\"method\":\"GET\",\"path\":\"x\",\"id\":\"i\"}\n",   // valid JSON, bad path
+            "{\"method\":\"GET\" \"path\":\"/x\"}\n",              // invalid JSON
+            "{\"method\":\"GET\",\"path\":\"/x\",\"data\":[1,]}\n",
+            "[1,2]\n", "\n", "  \n", "garbage\n", "{}\n", "{\"a\":\"\u{1}\"}\n",
+            "{\"method\":\"GET\",\"path\":\"/x\"} trailing\n",
+            "{\"\\u0070ath\":\"/x\",\"method\":\"GET\"}\n",      // escaped key: ignored
+        ]
+        // Every request alone, each pair back to back, and every prefix of
+        // those (a request still arriving).
+        var inputs = requests
+        for a in requests { for b in requests { inputs.append(a + b) } }
+        for input in inputs {
+            let bytes = Array(input.utf8)
+            for end in 0...bytes.count {
+                bytes[..<end].withUnsafeBufferPointer { pending in
+                    var fast = RequestEnvelope()
+                    guard let parsed = RequestEnvelope.parseLeadingObject(pending, into: &fast) else { return }
+                    var framer = RequestFramer()
+                    guard let frame = framer.next(pending) else {
+                        return XCTFail("fast path framed \(parsed.frame) where the framer waits: \(input.debugDescription)[..<\(end)]")
+                    }
+                    XCTAssertEqual(parsed.frame, frame, "\(input.debugDescription)[..<\(end)]")
+                    var slow = RequestEnvelope()
+                    let invalid = RequestEnvelope.parse(UnsafeBufferPointer(rebasing: pending[..<frame.length]), into: &slow)
+                    XCTAssertEqual(parsed.invalid?.message, invalid?.message, input.debugDescription)
+                    XCTAssertEqual(parsed.invalid?.id, invalid?.id, input.debugDescription)
+                    if invalid == nil { XCTAssertEqual(fast, slow, input.debugDescription) }
+                }
+            }
+        }
+        // It does take the common case: a whole request, pipelined or not.
+        Array((requests[0] + requests[1]).utf8).withUnsafeBufferPointer { pending in
+            var envelope = RequestEnvelope()
+            XCTAssertEqual(RequestEnvelope.parseLeadingObject(pending, into: &envelope)?.frame.consumed, requests[0].utf8.count)
+        }
+    }
+
     private func parse(_ text: String) -> Result<RequestEnvelope, RequestEnvelope.Invalid> {
         Array(text.utf8).withUnsafeBufferPointer { RequestEnvelope.parse($0) }
     }
