@@ -33,15 +33,18 @@ public final class SharedStats {
         fd.close()
     }
 
+    /// Counts `requests` answers (`failed` of them errors) that each took
+    /// `nanoseconds`.
     @inline(__always)
-    public func record(nanoseconds: UInt64, failed: Bool) {
-        berth_stat_add(&pointer.pointee.requests, 1)
-        if failed { berth_stat_add(&pointer.pointee.errors, 1) }
-        berth_stat_add(&pointer.pointee.latency_total_ns, nanoseconds)
+    public func record(requests: Int, failed: Int, nanoseconds: UInt64) {
+        guard requests > 0 else { return }
+        berth_stat_add(&pointer.pointee.requests, UInt64(requests))
+        if failed > 0 { berth_stat_add(&pointer.pointee.errors, UInt64(failed)) }
+        berth_stat_add(&pointer.pointee.latency_total_ns, nanoseconds &* UInt64(requests))
         let bucket = min(Int(BERTH_LATENCY_BUCKETS) - 1, 63 - (nanoseconds | 1).leadingZeroBitCount)
         withUnsafeMutablePointer(to: &pointer.pointee.latency_buckets) {
             $0.withMemoryRebound(to: UInt64.self, capacity: Int(BERTH_LATENCY_BUCKETS)) {
-                berth_stat_add($0 + bucket, 1)
+                berth_stat_add($0 + bucket, UInt64(requests))
             }
         }
     }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// A validating JSON scanner over raw bytes that finds where values start
 /// and end without building them. The request path uses it instead of
 /// Foundation: a round trip on a Unix socket costs a few microseconds, and
@@ -13,85 +15,106 @@ struct JSONScanner {
 
     let bytes: UnsafeBufferPointer<UInt8>
     var index: Int
+    /// `bytes` as a pointer and a count: the loops below keep their position
+    /// in a local and read through these, so the optimizer keeps both in
+    /// registers instead of reloading `self` (inout) after every store.
+    private let base: UnsafePointer<UInt8>
+    private let count: Int
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
         self.index = 0
+        // Never read through when count is 0.
+        self.base = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
+        self.count = bytes.count
     }
 
-    var atEnd: Bool { index >= bytes.count }
+    var atEnd: Bool { index >= count }
 
+    @inline(__always)
+    private static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+    }
+
+    @inline(__always)
+    private static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+
+    @inline(__always)
     mutating func skipWhitespace() {
-        while index < bytes.count {
-            switch bytes[index] {
-            case 0x20, 0x09, 0x0A, 0x0D: index += 1
-            default: return
-            }
-        }
+        var i = index
+        while i < count && JSONScanner.isWhitespace(base[i]) { i += 1 }
+        index = i
     }
 
     func fail(_ message: String) -> Failure { Failure(message: message, offset: index) }
 
-    mutating func expect(_ byte: UInt8, _ what: String) throws {
+    @inline(__always)
+    mutating func expect(_ byte: UInt8, _ what: StaticString) throws {
         skipWhitespace()
-        guard index < bytes.count, bytes[index] == byte else {
-            throw fail(index < bytes.count ? "expected \(what)" : "unexpected end of input, expected \(what)")
-        }
+        guard index < count, base[index] == byte else { throw expected(what) }
         index += 1
+    }
+
+    @inline(never)
+    private func expected(_ what: StaticString) -> Failure {
+        fail(index < count ? "expected \(what)" : "unexpected end of input, expected \(what)")
     }
 
     /// Scans a string starting at the opening quote. Returns the range of
     /// its content (between the quotes) and whether it contains escapes.
+    @inline(__always)
     mutating func scanString() throws -> (Range<Int>, hasEscapes: Bool) {
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a string") }
-        index += 1
-        let start = index
+        guard index < count, base[index] == UInt8(ascii: "\"") else { throw fail("expected a string") }
+        let start = index + 1
+        var i = start
         var hasEscapes = false
-        let base = bytes.baseAddress!
-        while index < bytes.count {
-            index = PlainBytes.skip(base, from: index, to: bytes.count)
-            guard index < bytes.count else { break }
-            let byte = bytes[index]
+        while true {
+            i = PlainBytes.skip(base, from: i, to: count)
+            guard i < count else { break }
+            let byte = base[i]
             if byte == UInt8(ascii: "\"") {
-                index += 1
-                return (start..<(index - 1), hasEscapes)
+                index = i + 1
+                return (start..<i, hasEscapes)
             }
             if byte == UInt8(ascii: "\\") {
                 hasEscapes = true
-                index += 1
-                guard index < bytes.count else { break }
-                switch bytes[index] {
+                i += 1
+                guard i < count else { break }
+                switch base[i] {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
                      UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                    index += 1
+                    i += 1
                 case UInt8(ascii: "u"):
-                    guard index + 4 < bytes.count,
-                          (1...4).allSatisfy({ JSONScanner.hexValue(bytes[index + $0]) != nil }) else {
+                    guard i + 4 < count, (1...4).allSatisfy({ JSONScanner.hexValue(base[i + $0]) != nil }) else {
+                        index = i
                         throw fail("bad \\u escape in string")
                     }
-                    index += 5
+                    i += 5
                 default:
+                    index = i
                     throw fail("bad escape in string")
                 }
                 continue
             }
-            if byte < 0x20 { throw fail("control character in string (escape it)") }
-            index += 1
+            // PlainBytes stops only at '"', '\\' or a control byte.
+            index = i
+            throw fail("control character in string (escape it)")
         }
+        index = i
         throw fail("unterminated string")
     }
 
     /// Scans any value and returns its range.
     mutating func scanValue(depth: Int = 0) throws -> Range<Int> {
         skipWhitespace()
-        guard index < bytes.count else { throw fail("unexpected end of input, expected a value") }
+        guard index < count else { throw fail("unexpected end of input, expected a value") }
         let start = index
-        switch bytes[index] {
+        switch base[index] {
         case UInt8(ascii: "{"):
             guard depth < JSONScanner.maximumDepth else { throw fail("nested deeper than \(JSONScanner.maximumDepth)") }
             index += 1
             skipWhitespace()
-            if index < bytes.count && bytes[index] == UInt8(ascii: "}") {
+            if index < count && base[index] == UInt8(ascii: "}") {
                 index += 1
                 return start..<index
             }
@@ -99,32 +122,29 @@ struct JSONScanner {
                 skipWhitespace()
                 _ = try scanString()
                 try expect(UInt8(ascii: ":"), "':' after an object key")
-                _ = try scanValue(depth: depth + 1)
-                skipWhitespace()
-                guard index < bytes.count else { throw fail("unexpected end of input in an object") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "}") { index += 1; return start..<index }
+                try scanElement(depth: depth + 1)
+                guard index < count else { throw fail("unexpected end of input in an object") }
+                if base[index] == UInt8(ascii: ",") { index += 1; continue }
+                if base[index] == UInt8(ascii: "}") { index += 1; return start..<index }
                 throw fail("expected ',' or '}' in an object")
             }
         case UInt8(ascii: "["):
             guard depth < JSONScanner.maximumDepth else { throw fail("nested deeper than \(JSONScanner.maximumDepth)") }
             index += 1
             skipWhitespace()
-            if index < bytes.count && bytes[index] == UInt8(ascii: "]") {
+            if index < count && base[index] == UInt8(ascii: "]") {
                 index += 1
                 return start..<index
             }
             while true {
-                _ = try scanValue(depth: depth + 1)
-                skipWhitespace()
-                guard index < bytes.count else { throw fail("unexpected end of input in an array") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "]") { index += 1; return start..<index }
+                try scanElement(depth: depth + 1)
+                guard index < count else { throw fail("unexpected end of input in an array") }
+                if base[index] == UInt8(ascii: ",") { index += 1; continue }
+                if base[index] == UInt8(ascii: "]") { index += 1; return start..<index }
                 throw fail("expected ',' or ']' in an array")
             }
         case UInt8(ascii: "\""):
             _ = try scanString()
-            return start..<index
         case UInt8(ascii: "t"): try scanLiteral("true")
         case UInt8(ascii: "f"): try scanLiteral("false")
         case UInt8(ascii: "n"): try scanLiteral("null")
@@ -133,34 +153,57 @@ struct JSONScanner {
         return start..<index
     }
 
-    private mutating func scanLiteral(_ word: StaticString) throws {
-        let count = word.utf8CodeUnitCount
-        guard index + count <= bytes.count else { throw fail("unexpected end of input") }
-        for i in 0..<count where bytes[index + i] != word.utf8Start[i] {
-            throw fail("invalid literal (expected \(word))")
+    /// A member's or element's value and the whitespace after it. Strings
+    /// and numbers, most of the values in a request, skip the general
+    /// scanValue call.
+    @inline(__always)
+    private mutating func scanElement(depth: Int) throws {
+        skipWhitespace()
+        if index < count {
+            let byte = base[index]
+            if byte == UInt8(ascii: "\"") {
+                _ = try scanString()
+            } else if JSONScanner.isDigit(byte) || byte == UInt8(ascii: "-") {
+                try scanNumber()
+            } else {
+                _ = try scanValue(depth: depth)
+            }
+        } else {
+            _ = try scanValue(depth: depth)
         }
-        index += count
+        skipWhitespace()
     }
 
+    private mutating func scanLiteral(_ word: StaticString) throws {
+        let length = word.utf8CodeUnitCount
+        guard index + length <= count else { throw fail("unexpected end of input") }
+        guard memcmp(base + index, word.utf8Start, length) == 0 else {
+            throw fail("invalid literal (expected \(word))")
+        }
+        index += length
+    }
+
+    @inline(__always)
     private mutating func scanNumber() throws {
-        func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
-        if index < bytes.count && bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count, isDigit(bytes[index]) else { throw fail("unexpected character") }
-        if bytes[index] == UInt8(ascii: "0") {
-            index += 1
+        var i = index
+        defer { index = i }
+        if i < count && base[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < count, JSONScanner.isDigit(base[i]) else { throw Failure(message: "unexpected character", offset: i) }
+        if base[i] == UInt8(ascii: "0") {
+            i += 1
         } else {
-            while index < bytes.count && isDigit(bytes[index]) { index += 1 }
+            while i < count && JSONScanner.isDigit(base[i]) { i += 1 }
         }
-        if index < bytes.count && bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            guard index < bytes.count, isDigit(bytes[index]) else { throw fail("digit expected after '.'") }
-            while index < bytes.count && isDigit(bytes[index]) { index += 1 }
+        if i < count && base[i] == UInt8(ascii: ".") {
+            i += 1
+            guard i < count, JSONScanner.isDigit(base[i]) else { throw Failure(message: "digit expected after '.'", offset: i) }
+            while i < count && JSONScanner.isDigit(base[i]) { i += 1 }
         }
-        if index < bytes.count && (bytes[index] | 0x20) == UInt8(ascii: "e") {
-            index += 1
-            if index < bytes.count && (bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")) { index += 1 }
-            guard index < bytes.count, isDigit(bytes[index]) else { throw fail("digit expected in exponent") }
-            while index < bytes.count && isDigit(bytes[index]) { index += 1 }
+        if i < count && (base[i] | 0x20) == UInt8(ascii: "e") {
+            i += 1
+            if i < count && (base[i] == UInt8(ascii: "+") || base[i] == UInt8(ascii: "-")) { i += 1 }
+            guard i < count, JSONScanner.isDigit(base[i]) else { throw Failure(message: "digit expected in exponent", offset: i) }
+            while i < count && JSONScanner.isDigit(base[i]) { i += 1 }
         }
     }
 

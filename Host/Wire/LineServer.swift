@@ -152,6 +152,7 @@ public final class LineServer {
             // it sent, then close.
             if !connection.awaitingReply, let frame = connection.framer.finishAtEndOfStream(connection.input.unconsumed) {
                 answer(connection, frame)
+                handler.finishBatch()
             }
             connection.closeAfterFlush = true
             return
@@ -165,6 +166,7 @@ public final class LineServer {
     /// Answers the complete requests already read, in order, until output
     /// backs up or a handler defers its answer.
     private func answerBuffered(_ connection: Connection) {
+        defer { handler.finishBatch() }
         while !connection.awaitingReply, !connection.closeAfterFlush,
               connection.pendingOutput < limits.maxPendingOutput {
             let pending = connection.input.unconsumed

@@ -9,7 +9,9 @@ enum PlainBytes {
         var i = start
         while i + 8 <= end {
             let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-            if hasSpecial(word) { break }
+            let special = specialBytes(word)
+            // The lowest flagged byte is exact (little-endian: lowest address).
+            if special != 0 { return i + special.trailingZeroBitCount >> 3 }
             i += 8
         }
         while i < end {
@@ -20,16 +22,19 @@ enum PlainBytes {
         return end
     }
 
-    /// Whether any byte of `word` is '"', '\\' or below 0x20 (exact, not an
-    /// estimate: the classic "has zero byte" and "has less than" tests).
+    /// The high bit of each byte of `word` that is '"', '\\' or below 0x20,
+    /// from the classic "has zero byte" and "has less than" tests. Bytes
+    /// above a flagged one may be flagged falsely (a borrow carries up), but
+    /// the lowest flagged byte is always a real one, which is all `skip`
+    /// needs.
     @inline(__always)
-    static func hasSpecial(_ word: UInt64) -> Bool {
+    static func specialBytes(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         func hasZero(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
         let quote = hasZero(word ^ (ones &* 0x22))
         let backslash = hasZero(word ^ (ones &* 0x5C))
         let control = (word &- ones &* 0x20) & ~word & highs
-        return (quote | backslash | control) != 0
+        return quote | backslash | control
     }
 }

@@ -21,4 +21,11 @@ public struct Request {
 /// response line to `output` (ResponseWriter does the formatting).
 public protocol RequestHandler: AnyObject {
     func handle(_ request: Request, into output: inout [UInt8])
+    /// The requests of one read have all been handled (a place to do once
+    /// per batch what need not be done per request).
+    func finishBatch()
+}
+
+extension RequestHandler {
+    public func finishBatch() {}
 }

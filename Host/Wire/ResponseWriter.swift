@@ -7,13 +7,37 @@ import BerthPOSIX
 /// re-encoded; `id` is echoed as the raw JSON the client sent (null if none).
 public enum ResponseWriter {
     public static func appendSuccess(_ out: inout [UInt8], id: UnsafeBufferPointer<UInt8>?, status: Int, data: UnsafeRawBufferPointer) {
-        appendHead(&out, id: id, status: status)
-        append(&out, #","data":"#)
-        if data.isEmpty {
-            append(&out, "null")
-        } else {
-            out.append(contentsOf: data)
+        guard (100...999).contains(status), id.map({ $0.count <= 64 }) ?? true else {
+            appendHead(&out, id: id, status: status)
+            append(&out, #","data":"#)
+            data.isEmpty ? append(&out, "null") : out.append(contentsOf: data)
+            append(&out, "}\n")
+            return
         }
+        // The common answer in three appends instead of eight: the part
+        // before the body is put together on the stack first.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 96) { head in
+            var n = 0
+            func put(_ text: StaticString) {
+                UnsafeMutableRawPointer(head.baseAddress! + n).copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+                n += text.utf8CodeUnitCount
+            }
+            put(#"{"id":"#)
+            if let id, !id.isEmpty {
+                UnsafeMutableRawPointer(head.baseAddress! + n).copyMemory(from: id.baseAddress!, byteCount: id.count)
+                n += id.count
+            } else {
+                put("null")
+            }
+            put(#","status":"#)
+            head[n] = UInt8(ascii: "0") + UInt8(status / 100)
+            head[n + 1] = UInt8(ascii: "0") + UInt8(status / 10 % 10)
+            head[n + 2] = UInt8(ascii: "0") + UInt8(status % 10)
+            n += 3
+            put(#","data":"#)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: head[..<n]))
+        }
+        data.isEmpty ? append(&out, "null") : out.append(contentsOf: data)
         append(&out, "}\n")
     }
 

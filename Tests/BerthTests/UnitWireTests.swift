@@ -154,6 +154,27 @@ final class UnitWireTests: XCTestCase {
                        + #"{"id":null,"status":404,"error":{"code":"not_found","message":"no \"route\"\n"}}"# + "\n")
     }
 
+    /// The stack-assembled head (short ids, three-digit statuses) and the
+    /// general path write the same bytes on both sides of the cut-off.
+    func testResponseWriterHeadForEveryIdLength() {
+        for idLength in [0, 1, 63, 64, 65, 200] {
+            for status in [100, 204, 599, 999, 1000, 42] {
+                let id = idLength == 0 ? nil : "\"" + String(repeating: "x", count: idLength - 2 < 0 ? 0 : idLength - 2) + "\""
+                var out: [UInt8] = [0x41]
+                let idBytes = id.map { Array($0.utf8) } ?? []
+                idBytes.withUnsafeBufferPointer { idBuffer in
+                    Array("[true]".utf8).withUnsafeBytes {
+                        ResponseWriter.appendSuccess(&out, id: id == nil ? nil : idBuffer, status: status, data: $0)
+                    }
+                    ResponseWriter.appendSuccess(&out, id: id == nil ? nil : idBuffer, status: status, data: UnsafeRawBufferPointer(start: nil, count: 0))
+                }
+                let expectedID = id ?? "null"
+                XCTAssertEqual(String(decoding: out, as: UTF8.self),
+                               "A{\"id\":\(expectedID),\"status\":\(status),\"data\":[true]}\n{\"id\":\(expectedID),\"status\":\(status),\"data\":null}\n")
+            }
+        }
+    }
+
     func testTokenComparison() {
         let token = AuthToken(bytes: Array("abcdef0123456789abcdef0123456789".utf8))
         func check(_ s: String) -> Bool { Array(s.utf8).withUnsafeBufferPointer { token.matches($0) } }
