@@ -83,9 +83,10 @@ final class PluginRequestHandler: RequestHandler {
                         host: UnsafePointer(HostAPI.table),
                         host_private: Unmanaged.passUnretained(context).toOpaque(),
                         peer_pid: 0, peer_uid: UInt32.max, peer_gid: UInt32.max)
-                    context.begin(output: out, id: request.id, route: route.label)
+                    context.begin(id: request.id, route: route.label)
                     route.handler(&cRequest, route.userData)
                     let status = context.end()
+                    out.pointee.append(contentsOf: context.line)
                     if status == 0 {
                         ResponseWriter.appendError(&out.pointee, id: request.id, status: 500, code: "no_response",
                                                    message: "plugin \(plugin.name): handler for \(route.label) returned without responding; fix the plugin to call respond or respond_error")
