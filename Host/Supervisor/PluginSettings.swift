@@ -11,12 +11,19 @@ import BerthWire
 ///       "drain_seconds": 10,             bound on finishing in-flight requests
 ///       "max_request_bytes": 1048576,    larger requests get 413
 ///       "environment": {"KEY": "value"}, added to the worker's environment
-///       "config": {...}                  any JSON, handed to the plugin's init
+///       "config": {...},                 any JSON, handed to the plugin's init
+///       "request_timeout_seconds": 30,   a handler running longer: 504, worker replaced
+///       "route_timeouts": {"GET /slow": 2}   the same for one route
 ///     }
 public struct PluginSettings: Equatable {
     public var instances = 1
     public var drainSeconds: Double
     public var maxRequestBytes: Int
+    /// 0: no limit.
+    public var requestTimeoutSeconds: Double
+    /// "GET /slow" (method and pattern as the plugin declares them) to
+    /// seconds; checked against the plugin's routes once it has loaded.
+    public var routeTimeouts: [String: Double] = [:]
     public var environment: [String] = []
     /// JSON text handed to the plugin's init.
     public var config = "{}"
@@ -25,6 +32,7 @@ public struct PluginSettings: Equatable {
         drainSeconds = defaults.drainSeconds
         maxRequestBytes = defaults.maxRequestBytes
         instances = defaults.instances
+        requestTimeoutSeconds = defaults.requestTimeoutSeconds
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -80,8 +88,19 @@ public struct PluginSettings: Equatable {
                 }
             case "config":
                 settings.config = value.serialized()
+            case "request_timeout_seconds":
+                guard let n = value.numberValue, n >= 0, n <= 86400 else { throw invalid(key, "must be a number of seconds from 0 (no limit) to 86400") }
+                settings.requestTimeoutSeconds = n
+            case "route_timeouts":
+                guard case .object(let routes) = value else { throw invalid(key, "must be an object like {\"GET /slow\": 2}") }
+                for (route, limit) in routes {
+                    guard let n = limit.numberValue, n >= 0, n <= 86400 else {
+                        throw invalid(key, "member \"\(route)\" must be a number of seconds from 0 (no limit) to 86400")
+                    }
+                    settings.routeTimeouts[route] = n
+                }
             default:
-                throw invalid(key, "is not a setting; use instances, drain_seconds, max_request_bytes, environment or config")
+                throw invalid(key, "is not a setting; use instances, drain_seconds, max_request_bytes, environment, config, request_timeout_seconds or route_timeouts")
             }
         }
         return settings
@@ -90,6 +109,20 @@ public struct PluginSettings: Equatable {
     public static func == (a: PluginSettings, b: PluginSettings) -> Bool {
         a.instances == b.instances && a.drainSeconds == b.drainSeconds && a.maxRequestBytes == b.maxRequestBytes
             && a.environment == b.environment && a.config == b.config
+            && a.requestTimeoutSeconds == b.requestTimeoutSeconds && a.routeTimeouts == b.routeTimeouts
+    }
+
+    /// Seconds as the worker's whole milliseconds; a limit that is not 0
+    /// stays at least 1 ms.
+    static func milliseconds(_ seconds: Double) -> Int {
+        seconds <= 0 ? 0 : max(1, Int((seconds * 1000).rounded()))
+    }
+
+    /// What the worker needs to resolve each route's limit (see the
+    /// worker's Watchdog.prepare).
+    var timeoutFields: [(String, String)] {
+        [("request-timeout-ms", String(Self.milliseconds(requestTimeoutSeconds)))]
+            + routeTimeouts.sorted { $0.key < $1.key }.map { ("route-timeout", "\($0.key) \(Self.milliseconds($0.value))") }
     }
 
     /// The line where `"key"` first appears, for pointing at a bad value.

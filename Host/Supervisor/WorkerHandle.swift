@@ -23,6 +23,9 @@ final class WorkerHandle {
     let startedMonotonic = Clock.monotonicNanoseconds()
     var phase = Phase.loading
     var channelOpen = true
+    /// Set when the worker broke a limit (its watchdog reported a timeout,
+    /// or the host stopped it), so its exit is told as that.
+    var breach: LimitBreach?
 
     private init(pid: pid_t, channel: FileDescriptor, stats: SharedStats, generation: Generation, instance: Int) {
         self.pid = pid

@@ -74,15 +74,17 @@ public enum WorkerProcess {
         var limits = LineServer.Limits()
         if let bytes = message["max-request-bytes"].flatMap(Int.init) { limits.maxRequestBytes = bytes }
         serve(plugin, listener: listener, token: AuthToken(bytes: Array(tokenText.utf8)), limits: limits,
-              signals: signals, options: options)
+              signals: signals, options: options, message: message)
     }
 
     private static func serve(_ plugin: LoadedPlugin, listener: FileDescriptor, token: AuthToken,
-                              limits: LineServer.Limits, signals: SignalChannel, options: Options) -> Never {
+                              limits: LineServer.Limits, signals: SignalChannel, options: Options,
+                              message: ChannelMessage) -> Never {
         do {
             let loop = try EventLoop()
             let stats = try SharedStats(mapping: statsBlock)
             let handler = try PluginRequestHandler(plugin: plugin, token: token, stats: stats)
+            try Watchdog.prepare(plugin, serve: message, channel: channel)
             let server = LineServer(loop: loop, listener: listener, handler: handler, limits: limits)
             try server.start()
             var draining = false

@@ -23,4 +23,32 @@ extension TestPlugins {
     };
     const berth_plugin *berth_plugin_entry(void) { return &plugin; }
     """#
+
+    /// Handlers that take their time. `GET /hang` (its own limit: 1 s, in
+    /// the ABI 1.1 route policy) logs and sleeps a minute; `/slow` sleeps
+    /// 1.5 s, `/nap` and `/snooze` 0.6 s; `/ok` answers at once.
+    static let sleepy = prelude + #"""
+    static void ok(const berth_request *req, void *u) { (void)u; answer(req, "{\"ok\":true}"); }
+    static void hang(const berth_request *req, void *u) {
+        (void)u;
+        req->host->log(BERTH_LOG_INFO, "hang started");
+        sleep(60);
+        answer(req, "{\"woke\":true}");
+    }
+    static void slow(const berth_request *req, void *u) { (void)u; usleep(1500000); answer(req, "{\"slow\":true}"); }
+    static void nap(const berth_request *req, void *u) { (void)u; usleep(600000); answer(req, "{\"nap\":true}"); }
+    static const berth_route routes[] = {
+        {.method = "GET", .pattern = "/ok", .handler = ok, .flags = BERTH_ROUTE_PUBLIC},
+        {.method = "GET", .pattern = "/hang", .handler = hang, .flags = BERTH_ROUTE_PUBLIC},
+        {.method = "GET", .pattern = "/slow", .handler = slow, .flags = BERTH_ROUTE_PUBLIC},
+        {.method = "GET", .pattern = "/nap", .handler = nap, .flags = BERTH_ROUTE_PUBLIC},
+        {.method = "GET", .pattern = "/snooze", .handler = nap, .flags = BERTH_ROUTE_PUBLIC},
+    };
+    static const berth_route_policy policies[] = {{0}, {.timeout_ms = 1000}, {0}, {0}, {0}};
+    static const berth_plugin plugin = {
+        BERTH_PLUGIN_HEADER, .name = "sleepy", .version = "1.0.0", .routes = routes, .route_count = 5,
+        BERTH_ROUTE_POLICIES(policies),
+    };
+    const berth_plugin *berth_plugin_entry(void) { return &plugin; }
+    """#
 }

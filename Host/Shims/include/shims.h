@@ -10,6 +10,10 @@
 #include <spawn.h>
 #include <signal.h>
 
+/* The worker's watchdog thread; included here so that a build that already
+ * has this module rebuilds it when the watchdog header appears or changes. */
+#include "watchdog.h"
+
 typedef struct berth_epoll_event {
     uint32_t events;
     uint64_t data;
