@@ -13,7 +13,8 @@ import BerthWire
 ///       "environment": {"KEY": "value"}, added to the worker's environment
 ///       "config": {...},                 any JSON, handed to the plugin's init
 ///       "request_timeout_seconds": 30,   a handler running longer: 504, worker replaced
-///       "route_timeouts": {"GET /slow": 2}   the same for one route
+///       "route_timeouts": {"GET /slow": 2},  the same for one route
+///       "limits": {"memory_mb": 256, "cpu_seconds": 3600, "open_files": 1024}
 ///     }
 public struct PluginSettings: Equatable {
     public var instances = 1
@@ -24,6 +25,25 @@ public struct PluginSettings: Equatable {
     /// "GET /slow" (method and pattern as the plugin declares them) to
     /// seconds; checked against the plugin's routes once it has loaded.
     public var routeTimeouts: [String: Double] = [:]
+    public var limits = Limits()
+
+    /// Per-worker resource limits; a worker that breaks one is killed and
+    /// restarted like a crashed one. nil: no limit.
+    public struct Limits: Equatable {
+        /// Resident size, watched by the host (Supervisor+Limits).
+        public var memoryMB: Int?
+        /// CPU time over the worker's life (RLIMIT_CPU, set by the worker).
+        public var cpuSeconds: Int?
+        /// Open descriptors (RLIMIT_NOFILE, set by the worker; the host
+        /// stops a worker that has them all in use).
+        public var openFiles: Int?
+        public init() {}
+
+        /// What the worker applies itself, for its setup message.
+        var setupFields: [(String, String)] {
+            (cpuSeconds.map { [("cpu-seconds", String($0))] } ?? []) + (openFiles.map { [("open-files", String($0))] } ?? [])
+        }
+    }
     public var environment: [String] = []
     /// JSON text handed to the plugin's init.
     public var config = "{}"
@@ -99,8 +119,24 @@ public struct PluginSettings: Equatable {
                     }
                     settings.routeTimeouts[route] = n
                 }
+            case "limits":
+                guard case .object(let members) = value else { throw invalid(key, "must be an object like {\"memory_mb\": 256}") }
+                for (name, limit) in members {
+                    let ranges = ["memory_mb": 16...(1 << 20), "cpu_seconds": 1...(1 << 30), "open_files": 16...(1 << 20)]
+                    guard let range = ranges[name] else {
+                        throw invalid(key, "member \"\(name)\" is not a limit; use memory_mb, cpu_seconds or open_files")
+                    }
+                    guard let n = limit.numberValue, n == n.rounded(), n >= Double(range.lowerBound), n <= Double(range.upperBound) else {
+                        throw invalid(key, "member \"\(name)\" must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+                    }
+                    switch name {
+                    case "memory_mb": settings.limits.memoryMB = Int(n)
+                    case "cpu_seconds": settings.limits.cpuSeconds = Int(n)
+                    default: settings.limits.openFiles = Int(n)
+                    }
+                }
             default:
-                throw invalid(key, "is not a setting; use instances, drain_seconds, max_request_bytes, environment, config, request_timeout_seconds or route_timeouts")
+                throw invalid(key, "is not a setting; use instances, drain_seconds, max_request_bytes, environment, config, request_timeout_seconds, route_timeouts or limits")
             }
         }
         return settings
@@ -110,6 +146,7 @@ public struct PluginSettings: Equatable {
         a.instances == b.instances && a.drainSeconds == b.drainSeconds && a.maxRequestBytes == b.maxRequestBytes
             && a.environment == b.environment && a.config == b.config
             && a.requestTimeoutSeconds == b.requestTimeoutSeconds && a.routeTimeouts == b.routeTimeouts
+            && a.limits == b.limits
     }
 
     /// Seconds as the worker's whole milliseconds; a limit that is not 0

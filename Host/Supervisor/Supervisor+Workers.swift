@@ -18,6 +18,7 @@ extension Supervisor {
             try loop.register(worker.channel, .readable) { [unowned self, unowned slot, unowned worker] _ in
                 self.channelReadable(slot, worker)
             }
+            watchLimits()
         } catch {
             generationFailed(slot, generation, "cannot start a worker for \(slot.file): \(error)")
         }
@@ -162,7 +163,7 @@ extension Supervisor {
 
     /// Reaps ended workers (call on SIGCHLD) and decides what follows.
     public func reapChildren() {
-        for (pid, exit) in ChildProcess.reapAll() {
+        for (pid, exit, cpuSeconds) in ChildProcess.reapAll() {
             guard let (slot, worker) = workersByPID.removeValue(forKey: pid) else { continue }
             let generation = worker.generation
             // SIGCHLD can be handled before the worker's last message (why
@@ -170,6 +171,7 @@ extension Supervisor {
             while worker.channelOpen { channelReadable(slot, worker) }
             generation.workers.removeAll { $0 === worker }
             slot.history.add(worker.stats.snapshot())
+            if worker.breach == nil { worker.breach = cpuBreach(worker, exit, cpuSeconds: cpuSeconds) }
             workerExited(slot, worker, exit)
             dropFinishedGenerations(slot)
         }

@@ -44,6 +44,11 @@ public enum WorkerProcess {
             exit(0)
         }
         let config = setup["config"] ?? "{}"
+        do {
+            try Confinement.apply(setup)
+        } catch {
+            fail("\(options.file): \(error)")
+        }
 
         let plugin: LoadedPlugin
         do {

@@ -51,4 +51,46 @@ extension TestPlugins {
     };
     const berth_plugin *berth_plugin_entry(void) { return &plugin; }
     """#
+
+    /// Breaks resource limits on request: `/grow` fills 128 MiB and holds
+    /// it, `/spin` loops forever, `/leak` opens /dev/null until it fails and
+    /// says how many it got and why it stopped; `/ok` answers.
+    static let greedy = prelude + #"""
+    #include <errno.h>
+    #include <fcntl.h>
+    #include <stdio.h>
+    static void ok(const berth_request *req, void *u) { (void)u; answer(req, "{\"ok\":true}"); }
+    static void grow(const berth_request *req, void *u) {
+        (void)u;
+        size_t size = 128u << 20;
+        char *block = malloc(size);
+        if (block) memset(block, 1, size);
+        sleep(20);
+        answer(req, block ? "{\"grew\":true}" : "{\"grew\":false}");
+    }
+    static void spin(const berth_request *req, void *u) {
+        (void)u;
+        volatile unsigned long n = 0;
+        for (;;) n++;
+        answer(req, "{}");
+    }
+    static void leak(const berth_request *req, void *u) {
+        (void)u;
+        int opened = 0;
+        while (open("/dev/null", O_RDONLY) >= 0) opened++;
+        char json[64];
+        snprintf(json, sizeof json, "{\"opened\":%d,\"errno\":%d}", opened, errno);
+        answer(req, json);
+    }
+    static const berth_route routes[] = {
+        {.method = "GET", .pattern = "/ok", .handler = ok, .flags = BERTH_ROUTE_PUBLIC},
+        {.method = "GET", .pattern = "/grow", .handler = grow, .flags = BERTH_ROUTE_PUBLIC},
+        {.method = "GET", .pattern = "/spin", .handler = spin, .flags = BERTH_ROUTE_PUBLIC},
+        {.method = "GET", .pattern = "/leak", .handler = leak, .flags = BERTH_ROUTE_PUBLIC},
+    };
+    static const berth_plugin plugin = {
+        BERTH_PLUGIN_HEADER, .name = "greedy", .version = "1.0.0", .routes = routes, .route_count = 4,
+    };
+    const berth_plugin *berth_plugin_entry(void) { return &plugin; }
+    """#
 }
