@@ -14,7 +14,8 @@ import BerthWire
 ///       "config": {...},                 any JSON, handed to the plugin's init
 ///       "request_timeout_seconds": 30,   a handler running longer: 504, worker replaced
 ///       "route_timeouts": {"GET /slow": 2},  the same for one route
-///       "limits": {"memory_mb": 256, "cpu_seconds": 3600, "open_files": 1024}
+///       "limits": {"memory_mb": 256, "cpu_seconds": 3600, "open_files": 1024},
+///       "user": "nobody", "group": "nogroup"   who the worker runs as (root hosts)
 ///     }
 public struct PluginSettings: Equatable {
     public var instances = 1
@@ -26,6 +27,12 @@ public struct PluginSettings: Equatable {
     /// seconds; checked against the plugin's routes once it has loaded.
     public var routeTimeouts: [String: Double] = [:]
     public var limits = Limits()
+    /// Who the worker runs as, resolved from `user` and `group` (a user's
+    /// primary group unless `group` is given). nil: the host's own.
+    public var uid: UInt32?
+    public var gid: UInt32?
+    /// The settings' words for them, for messages.
+    var runAs = ""
 
     /// Per-worker resource limits; a worker that breaks one is killed and
     /// restarted like a crashed one. nil: no limit.
@@ -135,18 +142,41 @@ public struct PluginSettings: Equatable {
                     default: settings.limits.openFiles = Int(n)
                     }
                 }
+            case "user":
+                guard let name = value.stringValue, let user = Credentials.user(name) else {
+                    throw invalid(key, "must name a user of this machine (a name from /etc/passwd, or a number)")
+                }
+                settings.uid = user.uid
+                settings.gid = settings.gid ?? user.gid
+                settings.runAs = "user \(name)" + settings.runAs
+            case "group":
+                guard let name = value.stringValue, let gid = Credentials.group(name) else {
+                    throw invalid(key, "must name a group of this machine (a name from /etc/group, or a number)")
+                }
+                // The group wins over the user's primary group, in either order.
+                settings.gid = gid
+                settings.runAs += " group \(name)"
             default:
-                throw invalid(key, "is not a setting; use instances, drain_seconds, max_request_bytes, environment, config, request_timeout_seconds, route_timeouts or limits")
+                throw invalid(key, "is not a setting; use instances, drain_seconds, max_request_bytes, environment, config, request_timeout_seconds, route_timeouts, limits, user or group")
             }
         }
+        if settings.uid != nil && settings.gid == nil {
+            throw invalid("user", "has no entry in /etc/passwd to take a group from; give \"group\" too")
+        }
         return settings
+    }
+
+    /// Who the worker becomes, for its setup message.
+    var credentialFields: [(String, String)] {
+        (uid.map { [("uid", String($0))] } ?? []) + (gid.map { [("gid", String($0))] } ?? [])
+            + (runAs.isEmpty ? [] : [("run-as", runAs.trimmingPrefix(" ").description)])
     }
 
     public static func == (a: PluginSettings, b: PluginSettings) -> Bool {
         a.instances == b.instances && a.drainSeconds == b.drainSeconds && a.maxRequestBytes == b.maxRequestBytes
             && a.environment == b.environment && a.config == b.config
             && a.requestTimeoutSeconds == b.requestTimeoutSeconds && a.routeTimeouts == b.routeTimeouts
-            && a.limits == b.limits
+            && a.limits == b.limits && a.uid == b.uid && a.gid == b.gid
     }
 
     /// Seconds as the worker's whole milliseconds; a limit that is not 0

@@ -71,7 +71,8 @@ final class WorkerHandle {
             let worker = WorkerHandle(pid: pid, channel: hostEnd, stats: stats, generation: generation, instance: instance)
             // The worker reads this before it loads the plugin; a full
             // channel cannot happen with one small message.
-            try? UnixSocket.sendMessage(hostEnd, ChannelMessage("setup", [("config", settings.config)] + settings.limits.setupFields).encoded())
+            try? UnixSocket.sendMessage(hostEnd, ChannelMessage("setup", [("config", settings.config)] + settings.limits.setupFields
+                                                                            + settings.credentialFields).encoded())
             return worker
         } catch {
             hostEnd.close()

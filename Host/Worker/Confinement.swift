@@ -3,8 +3,12 @@ import BerthWire
 import Glibc
 
 /// What a worker does to itself before it loads its plugin, so that plugin
-/// code, its library constructors included, runs confined: the resource
-/// limits from the plugin's settings (the host's setup message).
+/// code, its library constructors included, runs confined, in this order:
+///   1. the resource limits from the plugin's settings (while still allowed
+///      to set hard limits);
+///   2. the user and group from the settings (a root host only);
+///   3. no new privileges, always.
+/// The setup message from the host carries the settings.
 enum Confinement {
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -20,6 +24,18 @@ enum Confinement {
             do { try ResourceLimits.limitOpenFiles(count) } catch {
                 throw Failure(description: "cannot apply limits.open_files \(count): \(error); lower it or raise the host's limit (ulimit -n)")
             }
+        }
+        let uid = setup["uid"].flatMap { uid_t($0) }
+        let gid = setup["gid"].flatMap { gid_t($0) }
+        if uid != nil || gid != nil {
+            do { try Credentials.become(uid: uid, gid: gid) } catch {
+                let who = setup["run-as"] ?? "uid \(uid.map { String($0) } ?? "-") gid \(gid.map { String($0) } ?? "-")"
+                let hint = geteuid() == 0 ? "" : "; only a host running as root can run workers as another user: remove user and group from the settings, or run berth serve as root"
+                throw Failure(description: "cannot run as \(who): \(error)\(hint)")
+            }
+        }
+        do { try Credentials.forbidNewPrivileges() } catch {
+            throw Failure(description: "cannot give up new privileges: \(error)")
         }
     }
 }

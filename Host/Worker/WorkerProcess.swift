@@ -49,6 +49,10 @@ public enum WorkerProcess {
         } catch {
             fail("\(options.file): \(error)")
         }
+        // A change of user clears the parent-death signal: ask again, and
+        // make sure the host did not die in between.
+        CurrentProcess.dieWithParent()
+        if getppid() != options.hostPID { exit(70) }
 
         let plugin: LoadedPlugin
         do {
@@ -56,6 +60,8 @@ public enum WorkerProcess {
         } catch {
             fail("\(error)")
         }
+        // Mapped now; the descriptor is not needed any more.
+        library.close()
         HostAPI.pluginName = plugin.name
         CurrentProcess.setName("berth:\(plugin.name)")
         if let initialize = plugin.descriptor.pointee.`init` {
