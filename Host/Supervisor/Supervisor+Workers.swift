@@ -194,7 +194,9 @@ extension Supervisor {
         if worker.phase == .stopping || shuttingDown || slot.removed { return }
         switch generation.state {
         case .loading where worker.phase == .loading:
-            generationFailed(slot, generation, "\(slot.file): the worker \(breach?.description ?? exit.description) while loading the plugin (a crash in its entry or init function?)")
+            let why = breach.map { "was stopped while loading the plugin: \($0.description)" }
+                ?? "\(exit) while loading the plugin (a crash in its entry or init function?)"
+            generationFailed(slot, generation, "\(slot.file): the worker \(why)")
         case .loading, .serving:
             slot.lastExit = breach?.description ?? exit.description
             slot.lastLimit = breach?.setting

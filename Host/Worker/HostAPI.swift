@@ -50,14 +50,24 @@ enum HostAPI {
 /// and a body that is not JSON is replaced by a 502 before it reaches the
 /// client.
 final class ResponseContext {
-    private(set) var line: [UInt8] = []
+    /// Behind a pointer, not a stored array, so writing it costs no dynamic
+    /// exclusivity check per answer.
+    let line = UnsafeMutablePointer<[UInt8]>.allocate(capacity: 1)
     private var id: UnsafeBufferPointer<UInt8>?
+    /// The request's own data, which the host has already checked.
+    private var data: UnsafeBufferPointer<UInt8>?
     private var route = ""
     private var active = false
     private(set) var status = 0
 
     init() {
-        line.reserveCapacity(4096)
+        line.initialize(to: [])
+        line.pointee.reserveCapacity(4096)
+    }
+
+    deinit {
+        line.deinitialize(count: 1)
+        line.deallocate()
     }
 
     static func of(_ request: UnsafePointer<berth_request>?) -> ResponseContext? {
@@ -65,9 +75,10 @@ final class ResponseContext {
         return Unmanaged<ResponseContext>.fromOpaque(opaque).takeUnretainedValue()
     }
 
-    func begin(id: UnsafeBufferPointer<UInt8>?, route: String) {
-        line.removeAll(keepingCapacity: true)
+    func begin(id: UnsafeBufferPointer<UInt8>?, data: UnsafeBufferPointer<UInt8>?, route: String) {
+        line.pointee.removeAll(keepingCapacity: true)
         self.id = id
+        self.data = data
         self.route = route
         active = true
         status = 0
@@ -81,9 +92,12 @@ final class ResponseContext {
 
     func respond(status: Int, body: UnsafeRawBufferPointer) {
         guard claim(status) else { return }
-        if !body.isEmpty, let problem = JSONValidator.problem(in: body) {
+        // A body that is the request's data, handed back (an echo), was
+        // checked when the request was parsed.
+        let isRequestData = body.baseAddress == UnsafeRawPointer(data?.baseAddress) && body.count == data?.count
+        if !body.isEmpty, !isRequestData, let problem = JSONValidator.problem(in: body) {
             self.status = 502
-            ResponseWriter.appendError(&line, id: id, status: 502, code: "invalid_response",
+            ResponseWriter.appendError(&line.pointee, id: id, status: 502, code: "invalid_response",
                                        message: "plugin \(HostAPI.pluginName) answered \(route) with a body that is not valid JSON (byte \(problem.offset): \(problem.reason)); the plugin must pass respond one JSON value")
             Log.error("handler for \(route) answered with a body that is not valid JSON (byte \(problem.offset) of \(body.count): \(problem.reason)); the client got 502 invalid_response", plugin: HostAPI.pluginName)
             return
@@ -93,15 +107,15 @@ final class ResponseContext {
         // the same and keeps the answer on one line.
         if let base = body.baseAddress, memchr(base, 0x0A, body.count) != nil || memchr(base, 0x0D, body.count) != nil {
             let flat = body.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 }
-            flat.withUnsafeBytes { ResponseWriter.appendSuccess(&line, id: id, status: status, data: $0) }
+            flat.withUnsafeBytes { ResponseWriter.appendSuccess(&line.pointee, id: id, status: status, data: $0) }
             return
         }
-        ResponseWriter.appendSuccess(&line, id: id, status: status, data: body)
+        ResponseWriter.appendSuccess(&line.pointee, id: id, status: status, data: body)
     }
 
     func respondError(status: Int, code: String, message: String) {
         guard claim(status) else { return }
-        ResponseWriter.appendError(&line, id: id, status: status, code: code, message: message)
+        ResponseWriter.appendError(&line.pointee, id: id, status: status, code: code, message: message)
     }
 
     private func claim(_ status: Int) -> Bool {
@@ -115,7 +129,7 @@ final class ResponseContext {
         }
         guard (100...599).contains(status) else {
             self.status = 500
-            ResponseWriter.appendError(&line, id: id, status: 500, code: "bad_status",
+            ResponseWriter.appendError(&line.pointee, id: id, status: 500, code: "bad_status",
                                        message: "plugin \(HostAPI.pluginName) answered \(route) with status \(status); statuses must be 100-599")
             return false
         }

@@ -84,7 +84,7 @@ final class PluginRequestHandler: RequestHandler {
                         host: UnsafePointer(HostAPI.table),
                         host_private: Unmanaged.passUnretained(context).toOpaque(),
                         peer_pid: 0, peer_uid: UInt32.max, peer_gid: UInt32.max)
-                    context.begin(id: request.id, route: route.label)
+                    context.begin(id: request.id, data: request.data, route: route.label)
                     if let watchdog = route.watchdog {
                         // While the handler runs, `out` is not written: the
                         // watchdog may send its unsent part if it never returns.
@@ -99,7 +99,7 @@ final class PluginRequestHandler: RequestHandler {
                         route.handler(&cRequest, route.userData)
                     }
                     let status = context.end()
-                    out.pointee.append(contentsOf: context.line)
+                    out.pointee.append(contentsOf: context.line.pointee)
                     if status == 0 {
                         ResponseWriter.appendError(&out.pointee, id: request.id, status: 500, code: "no_response",
                                                    message: "plugin \(plugin.name): handler for \(route.label) returned without responding; fix the plugin to call respond or respond_error")

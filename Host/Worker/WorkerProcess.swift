@@ -8,7 +8,7 @@ import Glibc
 ///
 /// File descriptors inherited from the host (see Supervisor's WorkerSpawner):
 ///   3  channel to the host (SOCK_SEQPACKET)
-///   4  the plugin library (a private in-memory copy)
+///   4  the plugin library (a private in-memory copy; closed once loaded)
 ///   5  the shared stats block
 public enum WorkerProcess {
     public struct Options {
