@@ -44,6 +44,16 @@ enum LimitBreach {
         }
     }
 
+    /// What the operator can do about it, for the log line.
+    func hint(settings path: String) -> String {
+        switch self {
+        case .timeout: return "if the route needs longer, raise route_timeouts or request_timeout_seconds in \(path)"
+        case .memory: return "if the plugin needs more, raise limits.memory_mb in \(path)"
+        case .cpu: return "if the plugin needs more, raise limits.cpu_seconds in \(path)"
+        case .openFiles: return "raise limits.open_files in \(path), or find what keeps descriptors open"
+        }
+    }
+
     /// "2 s", "0.25 s".
     static func seconds(_ milliseconds: Int) -> String {
         milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(Double(milliseconds) / 1000) s"

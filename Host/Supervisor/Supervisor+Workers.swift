@@ -205,7 +205,7 @@ extension Supervisor {
                 // Not a crash: the plugin is not failing as a whole, one
                 // request was too slow. Its replacement starts at once and
                 // the crash-loop count is left alone.
-                Log.error("worker \(worker.pid) stopped: \(breach.description); replacing it now (restart \(slot.restarts)); other plugins are unaffected", plugin: label)
+                Log.error("worker \(worker.pid) stopped: \(breach.description); replacing it now (restart \(slot.restarts)); other plugins are unaffected; \(breach.hint(settings: PluginSettings.path(forPlugin: slot.file)))", plugin: label)
                 return scheduleRestart(slot, generation, instance: worker.instance, after: 0)
             }
             let what = breach.map { "stopped: \($0.description)" } ?? exit.description
@@ -216,7 +216,8 @@ extension Supervisor {
                 return generationFailed(slot, generation, reason)
             }
             let delay = slot.policy.delayAfterCrash(uptime: worker.uptimeSeconds)
-            Log.error("worker \(worker.pid) \(what); restarting in \(delay) s (restart \(slot.restarts)); other plugins are unaffected", plugin: label)
+            let hint = breach.map { "; " + $0.hint(settings: PluginSettings.path(forPlugin: slot.file)) } ?? ""
+            Log.error("worker \(worker.pid) \(what); restarting in \(delay) s (restart \(slot.restarts)); other plugins are unaffected\(hint)", plugin: label)
             scheduleRestart(slot, generation, instance: worker.instance, after: delay)
         case .retiring, .failed:
             break

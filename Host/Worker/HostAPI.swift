@@ -99,7 +99,7 @@ final class ResponseContext {
             self.status = 502
             ResponseWriter.appendError(&line.pointee, id: id, status: 502, code: "invalid_response",
                                        message: "plugin \(HostAPI.pluginName) answered \(route) with a body that is not valid JSON (byte \(problem.offset): \(problem.reason)); the plugin must pass respond one JSON value")
-            Log.error("handler for \(route) answered with a body that is not valid JSON (byte \(problem.offset) of \(body.count): \(problem.reason)); the client got 502 invalid_response", plugin: HostAPI.pluginName)
+            Log.error("handler for \(route) answered with a body that is not valid JSON (byte \(problem.offset) of \(body.count): \(problem.reason)); the client got 502 invalid_response; fix the handler to pass respond one JSON value", plugin: HostAPI.pluginName)
             return
         }
         // Valid JSON has no raw line break inside a string, so any here is

@@ -44,6 +44,7 @@ final class E2ELimitTests: BerthTestCase {
         let memory = try breakLimit(host, "/grow", restart: 1)
         XCTAssertTrue(memory.contains("stopped: memory_mb limit broken: resident size "), memory)
         XCTAssertTrue(memory.contains(" MiB, limit 64 MiB (killed); restarting in 0.1 s (restart 1)"), memory)
+        XCTAssertTrue(memory.hasSuffix("other plugins are unaffected; if the plugin needs more, raise limits.memory_mb in \(sandbox.plugins)/libgreedy.json"), memory)
         var entry = try plugin("greedy", in: try status())
         XCTAssertEqual(entry["last_limit"] as? String, "memory_mb", "\(entry)")
         XCTAssertTrue((entry["last_exit"] as? String)?.hasPrefix("memory_mb limit broken") == true, "\(entry)")

@@ -50,6 +50,7 @@ final class E2ETimeoutTests: BerthTestCase {
         let stopped = try host.waitForLog(after: mark, where: {
             $0.contains("[sleepy] worker ") && $0.contains(" stopped: request GET /hang ran past its 1 s time limit (the client got 504); replacing it now (restart 1)")
         }, "telling the timeout")
+        XCTAssertTrue(stopped.hasSuffix("if the route needs longer, raise route_timeouts or request_timeout_seconds in \(sandbox.plugins)/libsleepy.json"), stopped)
         let oldPID = try XCTUnwrap(pids.first { stopped.contains("worker \($0) stopped") })
         try host.waitForLog(after: mark, where: { $0.contains("[sleepy] serving ") && $0.hasSuffix(", restart 1)") }, "announcing the replacement")
 
