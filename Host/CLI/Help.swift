@@ -36,6 +36,7 @@ enum Help {
       --instances N            worker processes per plugin (1)
       --max-request-bytes N    larger requests get 413 (1048576)
       --drain-seconds S        how long stopping workers may finish requests (10)
+      --request-timeout S      a handler running longer: 504, worker replaced (30; 0: none)
       --crash-limit N          more crashes than this within --crash-window
       --crash-window S         leave a plugin down as failed (5 within 60)
       --log-format text|json   log line format on stderr (text)

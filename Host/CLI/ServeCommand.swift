@@ -21,13 +21,14 @@ enum ServeCommand {
         var watch = false
         do {
             let arguments = try Arguments(raw, valued: ["plugins", "run-dir", "max-request-bytes", "drain-seconds", "log-format", "log-level",
-                                                        "instances", "crash-limit", "crash-window"], flags: ["watch"])
+                                                        "instances", "crash-limit", "crash-window", "request-timeout"], flags: ["watch"])
             watch = arguments.flags.contains("watch")
             if let extra = arguments.positional.first { throw Arguments.Problem(description: "unexpected argument \(extra)") }
             configuration.pluginsDirectory = arguments.options["plugins"] ?? configuration.pluginsDirectory
             configuration.runDirectory = arguments.options["run-dir"] ?? configuration.runDirectory
             if let bytes = try arguments.number("max-request-bytes") { configuration.maxRequestBytes = max(64, Int(bytes)) }
             if let drain = try arguments.number("drain-seconds") { configuration.drainSeconds = drain }
+            if let timeout = try arguments.number("request-timeout") { configuration.requestTimeoutSeconds = min(timeout, 86400) }
             if let instances = try arguments.number("instances") { configuration.instances = min(64, max(1, Int(instances))) }
             if let limit = try arguments.number("crash-limit") { configuration.crashLimit = Int(limit) }
             if let window = try arguments.number("crash-window") { configuration.crashWindowSeconds = window }

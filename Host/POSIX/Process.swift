@@ -60,15 +60,19 @@ public enum ChildProcess {
         return pid
     }
 
-    /// Reaps every child that has ended, without blocking.
-    public static func reapAll() -> [(pid: pid_t, exit: Exit)] {
-        var ended: [(pid_t, Exit)] = []
+    /// Reaps every child that has ended, without blocking, with the CPU
+    /// time (user and system) each used: what tells a CPU limit's SIGKILL
+    /// from any other.
+    public static func reapAll() -> [(pid: pid_t, exit: Exit, cpuSeconds: Double)] {
+        var ended: [(pid_t, Exit, Double)] = []
         while true {
             var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
+            var usage = rusage()
+            let pid = wait4(-1, &status, WNOHANG, &usage)
             if pid <= 0 { return ended }
             let signal = status & 0x7f
-            ended.append((pid, signal == 0 ? .exited((status >> 8) & 0xff) : .killed(signal)))
+            let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+            ended.append((pid, signal == 0 ? .exited((status >> 8) & 0xff) : .killed(signal), cpu))
         }
     }
 

@@ -70,6 +70,15 @@ public final class SharedStats {
         public var buckets = [UInt64](repeating: 0, count: Int(BERTH_LATENCY_BUCKETS))
         public init() {}
 
+        /// Counts a request the worker could not count itself (its watchdog
+        /// answered it as the worker ended).
+        public mutating func record(nanoseconds: UInt64, failed: Bool) {
+            requests += 1
+            if failed { errors += 1 }
+            latencyTotalNanoseconds += nanoseconds
+            buckets[min(buckets.count - 1, 63 - (nanoseconds | 1).leadingZeroBitCount)] += 1
+        }
+
         /// Adds another worker's counts (earlier workers of the same plugin).
         public mutating func add(_ other: Snapshot) {
             requests += other.requests

@@ -49,6 +49,8 @@ int berth_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, sig,
 
 int berth_set_process_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
 
+int berth_set_no_new_privileges(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
+
 int berth_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np(actions, from);
 }

@@ -6,6 +6,10 @@ public struct Configuration {
     public var maxRequestBytes = 1 << 20
     /// How long a stopping worker may take to finish in-flight requests.
     public var drainSeconds = 10.0
+    /// How long a handler may run before its client gets 504 and its worker
+    /// is replaced, unless the plugin's settings or route say otherwise
+    /// (0: no limit).
+    public var requestTimeoutSeconds = 30.0
     /// Worker processes per plugin unless its settings say otherwise.
     public var instances = 1
     /// A plugin whose workers crash more than `crashLimit` times within

@@ -11,12 +11,46 @@ import BerthWire
 ///       "drain_seconds": 10,             bound on finishing in-flight requests
 ///       "max_request_bytes": 1048576,    larger requests get 413
 ///       "environment": {"KEY": "value"}, added to the worker's environment
-///       "config": {...}                  any JSON, handed to the plugin's init
+///       "config": {...},                 any JSON, handed to the plugin's init
+///       "request_timeout_seconds": 30,   a handler running longer: 504, worker replaced
+///       "route_timeouts": {"GET /slow": 2},  the same for one route
+///       "limits": {"memory_mb": 256, "cpu_seconds": 3600, "open_files": 1024},
+///       "user": "nobody", "group": "nogroup"   who the worker runs as (root hosts)
 ///     }
 public struct PluginSettings: Equatable {
     public var instances = 1
     public var drainSeconds: Double
     public var maxRequestBytes: Int
+    /// 0: no limit.
+    public var requestTimeoutSeconds: Double
+    /// "GET /slow" (method and pattern as the plugin declares them) to
+    /// seconds; checked against the plugin's routes once it has loaded.
+    public var routeTimeouts: [String: Double] = [:]
+    public var limits = Limits()
+    /// Who the worker runs as, resolved from `user` and `group` (a user's
+    /// primary group unless `group` is given). nil: the host's own.
+    public var uid: UInt32?
+    public var gid: UInt32?
+    /// The settings' words for them, for messages.
+    var runAs = ""
+
+    /// Per-worker resource limits; a worker that breaks one is killed and
+    /// restarted like a crashed one. nil: no limit.
+    public struct Limits: Equatable {
+        /// Resident size, watched by the host (Supervisor+Limits).
+        public var memoryMB: Int?
+        /// CPU time over the worker's life (RLIMIT_CPU, set by the worker).
+        public var cpuSeconds: Int?
+        /// Open descriptors (RLIMIT_NOFILE, set by the worker; the host
+        /// stops a worker that has them all in use).
+        public var openFiles: Int?
+        public init() {}
+
+        /// What the worker applies itself, for its setup message.
+        var setupFields: [(String, String)] {
+            (cpuSeconds.map { [("cpu-seconds", String($0))] } ?? []) + (openFiles.map { [("open-files", String($0))] } ?? [])
+        }
+    }
     public var environment: [String] = []
     /// JSON text handed to the plugin's init.
     public var config = "{}"
@@ -25,6 +59,7 @@ public struct PluginSettings: Equatable {
         drainSeconds = defaults.drainSeconds
         maxRequestBytes = defaults.maxRequestBytes
         instances = defaults.instances
+        requestTimeoutSeconds = defaults.requestTimeoutSeconds
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -80,16 +115,81 @@ public struct PluginSettings: Equatable {
                 }
             case "config":
                 settings.config = value.serialized()
+            case "request_timeout_seconds":
+                guard let n = value.numberValue, n >= 0, n <= 86400 else { throw invalid(key, "must be a number of seconds from 0 (no limit) to 86400") }
+                settings.requestTimeoutSeconds = n
+            case "route_timeouts":
+                guard case .object(let routes) = value else { throw invalid(key, "must be an object like {\"GET /slow\": 2}") }
+                for (route, limit) in routes {
+                    guard let n = limit.numberValue, n >= 0, n <= 86400 else {
+                        throw invalid(key, "member \"\(route)\" must be a number of seconds from 0 (no limit) to 86400")
+                    }
+                    settings.routeTimeouts[route] = n
+                }
+            case "limits":
+                guard case .object(let members) = value else { throw invalid(key, "must be an object like {\"memory_mb\": 256}") }
+                for (name, limit) in members {
+                    let ranges = ["memory_mb": 16...(1 << 20), "cpu_seconds": 1...(1 << 30), "open_files": 16...(1 << 20)]
+                    guard let range = ranges[name] else {
+                        throw invalid(key, "member \"\(name)\" is not a limit; use memory_mb, cpu_seconds or open_files")
+                    }
+                    guard let n = limit.numberValue, n == n.rounded(), n >= Double(range.lowerBound), n <= Double(range.upperBound) else {
+                        throw invalid(key, "member \"\(name)\" must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+                    }
+                    switch name {
+                    case "memory_mb": settings.limits.memoryMB = Int(n)
+                    case "cpu_seconds": settings.limits.cpuSeconds = Int(n)
+                    default: settings.limits.openFiles = Int(n)
+                    }
+                }
+            case "user":
+                guard let name = value.stringValue, let user = Credentials.user(name) else {
+                    throw invalid(key, "must name a user of this machine (a name from /etc/passwd, or a number)")
+                }
+                settings.uid = user.uid
+                settings.gid = settings.gid ?? user.gid
+                settings.runAs = "user \(name)" + settings.runAs
+            case "group":
+                guard let name = value.stringValue, let gid = Credentials.group(name) else {
+                    throw invalid(key, "must name a group of this machine (a name from /etc/group, or a number)")
+                }
+                // The group wins over the user's primary group, in either order.
+                settings.gid = gid
+                settings.runAs += " group \(name)"
             default:
-                throw invalid(key, "is not a setting; use instances, drain_seconds, max_request_bytes, environment or config")
+                throw invalid(key, "is not a setting; use instances, drain_seconds, max_request_bytes, environment, config, request_timeout_seconds, route_timeouts, limits, user or group")
             }
         }
+        if settings.uid != nil && settings.gid == nil {
+            throw invalid("user", "has no entry in /etc/passwd to take a group from; give \"group\" too")
+        }
         return settings
+    }
+
+    /// Who the worker becomes, for its setup message.
+    var credentialFields: [(String, String)] {
+        (uid.map { [("uid", String($0))] } ?? []) + (gid.map { [("gid", String($0))] } ?? [])
+            + (runAs.isEmpty ? [] : [("run-as", runAs.trimmingPrefix(" ").description)])
     }
 
     public static func == (a: PluginSettings, b: PluginSettings) -> Bool {
         a.instances == b.instances && a.drainSeconds == b.drainSeconds && a.maxRequestBytes == b.maxRequestBytes
             && a.environment == b.environment && a.config == b.config
+            && a.requestTimeoutSeconds == b.requestTimeoutSeconds && a.routeTimeouts == b.routeTimeouts
+            && a.limits == b.limits && a.uid == b.uid && a.gid == b.gid
+    }
+
+    /// Seconds as the worker's whole milliseconds; a limit that is not 0
+    /// stays at least 1 ms.
+    static func milliseconds(_ seconds: Double) -> Int {
+        seconds <= 0 ? 0 : max(1, Int((seconds * 1000).rounded()))
+    }
+
+    /// What the worker needs to resolve each route's limit (see the
+    /// worker's Watchdog.prepare).
+    var timeoutFields: [(String, String)] {
+        [("request-timeout-ms", String(Self.milliseconds(requestTimeoutSeconds)))]
+            + routeTimeouts.sorted { $0.key < $1.key }.map { ("route-timeout", "\($0.key) \(Self.milliseconds($0.value))") }
     }
 
     /// The line where `"key"` first appears, for pointing at a bad value.

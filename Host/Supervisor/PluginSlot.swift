@@ -24,6 +24,10 @@ public final class PluginSlot {
 
     var restarts = 0
     var lastExit: String?
+    /// The setting whose limit the last stopped worker broke.
+    var lastLimit: String?
+    /// Requests answered 504 because their handler ran too long.
+    var timeouts = 0
     var lastReloadError: String?
     var crashTimes: [Double] = []
     var policy = RestartPolicy()
@@ -88,6 +92,8 @@ public final class PluginSlot {
             ("p99_ms", .number((totals.p99Milliseconds * 1000).rounded() / 1000)),
             ("restarts", .number(Double(restarts))),
             ("last_exit", optional(lastExit)),
+            ("last_limit", optional(lastLimit)),
+            ("timeouts", .number(Double(timeouts))),
             ("abi", optional(current?.abi)),
             ("error", optional(error)),
             ("last_reload_error", optional(lastReloadError)),

@@ -18,6 +18,7 @@ extension Supervisor {
             try loop.register(worker.channel, .readable) { [unowned self, unowned slot, unowned worker] _ in
                 self.channelReadable(slot, worker)
             }
+            watchLimits()
         } catch {
             generationFailed(slot, generation, "cannot start a worker for \(slot.file): \(error)")
         }
@@ -32,6 +33,10 @@ extension Supervisor {
         switch message.kind {
         case "loaded":
             workerLoaded(slot, worker, message)
+        case "timeout":
+            // The watchdog answered 504 and is ending the worker; its exit
+            // follows (reapChildren).
+            worker.breach = .timeout(route: message["route"], milliseconds: message["limit-ms"].flatMap { Int($0) })
         case "failed":
             let reason = message["reason"] ?? "the worker gave no reason"
             if worker.generation.state == .loading {
@@ -56,13 +61,18 @@ extension Supervisor {
         if let owner = slots.first(where: { $0 !== slot && !$0.removed && ($0.name == name || $0.current?.name == name && $0.current?.state != .failed) }) {
             return generationFailed(slot, generation, "duplicate plugin name \"\(name)\": \(owner.file) already serves it; give each plugin a unique name")
         }
+        let routes = message.all("route").map { $0.hasSuffix(" public") ? String($0.dropLast(7)) : $0 }
+        if let unknown = generation.settings.routeTimeouts.keys.sorted().first(where: { !routes.contains($0) }) {
+            return generationFailed(slot, generation, "\(PluginSettings.path(forPlugin: slot.file)): route_timeouts names \"\(unknown)\", which plugin \(name) does not have; its routes are \(routes.joined(separator: ", "))")
+        }
         let listener: FileDescriptor
         do {
             listener = try listeners.listener(for: name, at: configuration.socketPath(for: name))
         } catch {
             return generationFailed(slot, generation, "cannot create the socket for \(name): \(error)")
         }
-        let serve = ChannelMessage("serve", [("token", token.string), ("max-request-bytes", String(generation.settings.maxRequestBytes))])
+        let serve = ChannelMessage("serve", [("token", token.string), ("max-request-bytes", String(generation.settings.maxRequestBytes))]
+            + generation.settings.timeoutFields)
         do {
             try UnixSocket.sendMessage(worker.channel, serve.encoded(), passing: listener)
         } catch {
@@ -153,7 +163,7 @@ extension Supervisor {
 
     /// Reaps ended workers (call on SIGCHLD) and decides what follows.
     public func reapChildren() {
-        for (pid, exit) in ChildProcess.reapAll() {
+        for (pid, exit, cpuSeconds) in ChildProcess.reapAll() {
             guard let (slot, worker) = workersByPID.removeValue(forKey: pid) else { continue }
             let generation = worker.generation
             // SIGCHLD can be handled before the worker's last message (why
@@ -161,6 +171,7 @@ extension Supervisor {
             while worker.channelOpen { channelReadable(slot, worker) }
             generation.workers.removeAll { $0 === worker }
             slot.history.add(worker.stats.snapshot())
+            if worker.breach == nil { worker.breach = cpuBreach(worker, exit, cpuSeconds: cpuSeconds) }
             workerExited(slot, worker, exit)
             dropFinishedGenerations(slot)
         }
@@ -172,32 +183,55 @@ extension Supervisor {
     private func workerExited(_ slot: PluginSlot, _ worker: WorkerHandle, _ exit: ChildProcess.Exit) {
         let generation = worker.generation
         let label = slot.name ?? slot.file
+        var breach = worker.breach
+        if breach == nil, exit == .exited(LimitBreach.timeoutExitCode) { breach = .timeout(route: nil, milliseconds: nil) }
+        if case .timeout(_, let milliseconds) = breach {
+            // The 504 never reached the worker's counters; it took about
+            // the limit (unknown if the report was lost).
+            slot.timeouts += 1
+            slot.history.record(nanoseconds: UInt64(milliseconds ?? 0) * 1_000_000, failed: true)
+        }
         if worker.phase == .stopping || shuttingDown || slot.removed { return }
         switch generation.state {
         case .loading where worker.phase == .loading:
-            generationFailed(slot, generation, "\(slot.file): the worker \(exit) while loading the plugin (a crash in its entry or init function?)")
+            let why = breach.map { "was stopped while loading the plugin: \($0.description)" }
+                ?? "\(exit) while loading the plugin (a crash in its entry or init function?)"
+            generationFailed(slot, generation, "\(slot.file): the worker \(why)")
         case .loading, .serving:
-            slot.lastExit = exit.description
+            slot.lastExit = breach?.description ?? exit.description
+            slot.lastLimit = breach?.setting
             slot.restarts += 1
+            if let breach, breach.isTimeout {
+                // Not a crash: the plugin is not failing as a whole, one
+                // request was too slow. Its replacement starts at once and
+                // the crash-loop count is left alone.
+                Log.error("worker \(worker.pid) stopped: \(breach.description); replacing it now (restart \(slot.restarts)); other plugins are unaffected; \(breach.hint(settings: PluginSettings.path(forPlugin: slot.file)))", plugin: label)
+                return scheduleRestart(slot, generation, instance: worker.instance, after: 0)
+            }
+            let what = breach.map { "stopped: \($0.description)" } ?? exit.description
             let now = Clock.wallSeconds()
             slot.crashTimes = slot.crashTimes.filter { now - $0 < configuration.crashWindowSeconds } + [now]
             if slot.crashTimes.count > configuration.crashLimit {
-                let reason = "crash loop: \(slot.crashTimes.count) crashes within \(Int(configuration.crashWindowSeconds)) s (last: \(exit)); left down until its file changes or `berth restart \(label)`"
+                let reason = "crash loop: \(slot.crashTimes.count) crashes within \(Int(configuration.crashWindowSeconds)) s (last: \(breach?.description ?? exit.description)); left down until its file changes or `berth restart \(label)`"
                 return generationFailed(slot, generation, reason)
             }
             let delay = slot.policy.delayAfterCrash(uptime: worker.uptimeSeconds)
-            Log.error("worker \(worker.pid) \(exit); restarting in \(delay) s (restart \(slot.restarts)); other plugins are unaffected", plugin: label)
-            let instance = worker.instance
-            var timer: EventLoop.TimerID = 0
-            timer = loop.schedule(afterSeconds: delay) { [unowned self, unowned slot] in
-                slot.restartTimers[timer] = nil
-                guard !self.shuttingDown, generation.state == .serving || generation.state == .loading else { return }
-                self.startWorker(slot, generation, instance: instance)
-            }
-            slot.restartTimers[timer] = instance
+            let hint = breach.map { "; " + $0.hint(settings: PluginSettings.path(forPlugin: slot.file)) } ?? ""
+            Log.error("worker \(worker.pid) \(what); restarting in \(delay) s (restart \(slot.restarts)); other plugins are unaffected\(hint)", plugin: label)
+            scheduleRestart(slot, generation, instance: worker.instance, after: delay)
         case .retiring, .failed:
             break
         }
+    }
+
+    private func scheduleRestart(_ slot: PluginSlot, _ generation: Generation, instance: Int, after delay: Double) {
+        var timer: EventLoop.TimerID = 0
+        timer = loop.schedule(afterSeconds: delay) { [unowned self, unowned slot] in
+            slot.restartTimers[timer] = nil
+            guard !self.shuttingDown, generation.state == .serving || generation.state == .loading else { return }
+            self.startWorker(slot, generation, instance: instance)
+        }
+        slot.restartTimers[timer] = instance
     }
 
     // MARK: While a plugin is down

@@ -22,6 +22,8 @@ public final class Supervisor {
     public internal(set) var slots: [PluginSlot] = []
     var workersByPID: [pid_t: (slot: PluginSlot, worker: WorkerHandle)] = [:]
     var activeReload: ReloadRun?
+    /// The pending check of workers' memory and descriptors (Supervisor+Limits).
+    var limitCheck: EventLoop.TimerID?
     private var queuedReloads: [ReloadRequest] = []
     /// Told once per reload that actually runs (not per request): the host
     /// logs it and tells systemd.

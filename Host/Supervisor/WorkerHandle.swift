@@ -23,6 +23,9 @@ final class WorkerHandle {
     let startedMonotonic = Clock.monotonicNanoseconds()
     var phase = Phase.loading
     var channelOpen = true
+    /// Set when the worker broke a limit (its watchdog reported a timeout,
+    /// or the host stopped it), so its exit is told as that.
+    var breach: LimitBreach?
 
     private init(pid: pid_t, channel: FileDescriptor, stats: SharedStats, generation: Generation, instance: Int) {
         self.pid = pid
@@ -68,7 +71,8 @@ final class WorkerHandle {
             let worker = WorkerHandle(pid: pid, channel: hostEnd, stats: stats, generation: generation, instance: instance)
             // The worker reads this before it loads the plugin; a full
             // channel cannot happen with one small message.
-            try? UnixSocket.sendMessage(hostEnd, ChannelMessage("setup", [("config", settings.config)]).encoded())
+            try? UnixSocket.sendMessage(hostEnd, ChannelMessage("setup", [("config", settings.config)] + settings.limits.setupFields
+                                                                            + settings.credentialFields).encoded())
             return worker
         } catch {
             hostEnd.close()

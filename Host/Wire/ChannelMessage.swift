@@ -3,6 +3,7 @@
 /// the worker needs no JSON library to speak it.
 ///
 ///     worker -> host   loaded | failed      (after loading the plugin)
+///                      timeout              (its watchdog answered 504 and ends it)
 ///     host -> worker   serve (+ listening socket fd) | reject
 public struct ChannelMessage: Equatable {
     public var kind: String

@@ -247,7 +247,7 @@ public final class LineServer {
             data: envelope.data.map { UnsafeBufferPointer(rebasing: frame[$0]) },
             id: envelope.id.map { UnsafeBufferPointer(rebasing: frame[$0]) },
             headers: envelope.headers.map { UnsafeBufferPointer(rebasing: frame[$0]) },
-            receivedAt: receivedAt)
+            receivedAt: receivedAt, connection: current?.fd.rawValue ?? -1, outputSent: current?.outputSent ?? 0)
         handler.handle(request, into: &output)
     }
 

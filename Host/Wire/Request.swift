@@ -13,6 +13,11 @@ public struct Request {
     public var headers: UnsafeBufferPointer<UInt8>?
     /// CLOCK_MONOTONIC nanoseconds when the read that brought it returned.
     public var receivedAt: UInt64 = 0
+    /// The connection's socket, and how much of the output the handler
+    /// appends to is already written to it: what a watchdog needs to answer
+    /// in the handler's place if it never returns.
+    public var connection: Int32 = -1
+    public var outputSent = 0
 
     public var pathString: String { String(decoding: path, as: UTF8.self) }
 }

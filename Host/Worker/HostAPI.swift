@@ -40,58 +40,100 @@ enum HostAPI {
     }()
 }
 
-/// Where the answer to the request being handled goes. One per worker,
-/// reused for every request (handlers run one at a time).
+/// The answer to the request being handled. One per worker, reused for
+/// every request (handlers run one at a time).
+///
+/// The handler's answer is written into `line`, not into the connection's
+/// output: the caller appends it after the handler returns. So while a
+/// handler runs the connection's queued output stays untouched at a stable
+/// address, where the watchdog can send it if the handler never returns,
+/// and a body that is not JSON is replaced by a 502 before it reaches the
+/// client.
 final class ResponseContext {
-    var output: UnsafeMutablePointer<[UInt8]>?
-    var id: UnsafeBufferPointer<UInt8>?
-    var route = ""
+    /// Behind a pointer, not a stored array, so writing it costs no dynamic
+    /// exclusivity check per answer.
+    let line = UnsafeMutablePointer<[UInt8]>.allocate(capacity: 1)
+    private var id: UnsafeBufferPointer<UInt8>?
+    /// The request's own data, which the host has already checked.
+    private var data: UnsafeBufferPointer<UInt8>?
+    private var route = ""
+    private var active = false
     private(set) var status = 0
+
+    init() {
+        line.initialize(to: [])
+        line.pointee.reserveCapacity(4096)
+    }
+
+    deinit {
+        line.deinitialize(count: 1)
+        line.deallocate()
+    }
 
     static func of(_ request: UnsafePointer<berth_request>?) -> ResponseContext? {
         guard let opaque = request?.pointee.host_private else { return nil }
         return Unmanaged<ResponseContext>.fromOpaque(opaque).takeUnretainedValue()
     }
 
-    func begin(output: UnsafeMutablePointer<[UInt8]>, id: UnsafeBufferPointer<UInt8>?, route: String) {
-        self.output = output
+    func begin(id: UnsafeBufferPointer<UInt8>?, data: UnsafeBufferPointer<UInt8>?, route: String) {
+        line.pointee.removeAll(keepingCapacity: true)
         self.id = id
+        self.data = data
         self.route = route
+        active = true
         status = 0
     }
 
     /// Ends the request; returns the status sent (0 if the plugin sent none).
     func end() -> Int {
-        output = nil
+        active = false
         return status
     }
 
     func respond(status: Int, body: UnsafeRawBufferPointer) {
-        guard let output = claim(status) else { return }
-        ResponseWriter.appendSuccess(&output.pointee, id: id, status: status, data: body)
+        guard claim(status) else { return }
+        // A body that is the request's data, handed back (an echo), was
+        // checked when the request was parsed.
+        let isRequestData = body.baseAddress == UnsafeRawPointer(data?.baseAddress) && body.count == data?.count
+        if !body.isEmpty, !isRequestData, let problem = JSONValidator.problem(in: body) {
+            self.status = 502
+            ResponseWriter.appendError(&line.pointee, id: id, status: 502, code: "invalid_response",
+                                       message: "plugin \(HostAPI.pluginName) answered \(route) with a body that is not valid JSON (byte \(problem.offset): \(problem.reason)); the plugin must pass respond one JSON value")
+            Log.error("handler for \(route) answered with a body that is not valid JSON (byte \(problem.offset) of \(body.count): \(problem.reason)); the client got 502 invalid_response; fix the handler to pass respond one JSON value", plugin: HostAPI.pluginName)
+            return
+        }
+        // Valid JSON has no raw line break inside a string, so any here is
+        // whitespace between tokens (a pretty-printed body): a space means
+        // the same and keeps the answer on one line.
+        if let base = body.baseAddress, memchr(base, 0x0A, body.count) != nil || memchr(base, 0x0D, body.count) != nil {
+            let flat = body.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 }
+            flat.withUnsafeBytes { ResponseWriter.appendSuccess(&line.pointee, id: id, status: status, data: $0) }
+            return
+        }
+        ResponseWriter.appendSuccess(&line.pointee, id: id, status: status, data: body)
     }
 
     func respondError(status: Int, code: String, message: String) {
-        guard let output = claim(status) else { return }
-        ResponseWriter.appendError(&output.pointee, id: id, status: status, code: code, message: message)
+        guard claim(status) else { return }
+        ResponseWriter.appendError(&line.pointee, id: id, status: status, code: code, message: message)
     }
 
-    private func claim(_ status: Int) -> UnsafeMutablePointer<[UInt8]>? {
-        guard let output else {
+    private func claim(_ status: Int) -> Bool {
+        guard active else {
             Log.warn("respond called outside a handler (for \(route)); ignored", plugin: HostAPI.pluginName)
-            return nil
+            return false
         }
         guard self.status == 0 else {
             Log.warn("handler for \(route) answered twice; the second answer was ignored", plugin: HostAPI.pluginName)
-            return nil
+            return false
         }
         guard (100...599).contains(status) else {
             self.status = 500
-            ResponseWriter.appendError(&output.pointee, id: id, status: 500, code: "bad_status",
+            ResponseWriter.appendError(&line.pointee, id: id, status: 500, code: "bad_status",
                                        message: "plugin \(HostAPI.pluginName) answered \(route) with status \(status); statuses must be 100-599")
-            return nil
+            return false
         }
         self.status = status
-        return output
+        return true
     }
 }

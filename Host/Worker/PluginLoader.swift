@@ -2,6 +2,7 @@ import BerthPOSIX
 import BerthRouter
 import BerthWire
 import CBerth
+import CBerthShims
 import Glibc
 
 /// A plugin loaded into this worker and checked against the ABI.
@@ -22,6 +23,9 @@ struct LoadedPlugin {
         let parameterNames: [berth_str]
         /// "GET /hello/{name}", made once for messages about this route.
         let label: String
+        /// The route's time limit for the watchdog, set once before serving
+        /// (nil: no limit).
+        var watchdog: UnsafePointer<berth_watchdog_route>?
 
         init(method: HTTPMethod, pattern: RoutePattern, handler: @escaping berth_handler_fn, userData: UnsafeMutableRawPointer?,
              isPublic: Bool, scope: String?, timeoutMilliseconds: UInt32, parameterNames: [berth_str], label: String) {

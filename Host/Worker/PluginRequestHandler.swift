@@ -2,6 +2,7 @@ import BerthPOSIX
 import BerthRouter
 import BerthWire
 import CBerth
+import CBerthShims
 import Glibc
 
 /// Answers requests by calling the plugin: route, check the token, build a
@@ -99,9 +100,22 @@ final class PluginRequestHandler: RequestHandler {
                         host: UnsafePointer(HostAPI.table),
                         host_private: Unmanaged.passUnretained(context).toOpaque(),
                         peer_pid: 0, peer_uid: UInt32.max, peer_gid: UInt32.max)
-                    context.begin(output: out, id: request.id, route: route.label)
-                    route.handler(&cRequest, route.userData)
+                    context.begin(id: request.id, data: request.data, route: route.label)
+                    if let watchdog = route.watchdog {
+                        // While the handler runs, `out` is not written: the
+                        // watchdog may send its unsent part if it never returns.
+                        out.pointee.withUnsafeBufferPointer { queued in
+                            let sent = min(request.outputSent, queued.count)
+                            berth_watchdog_arm(watchdog, request.connection, queued.baseAddress.map { $0 + sent }, queued.count - sent,
+                                               request.id?.baseAddress, request.id?.count ?? 0)
+                            route.handler(&cRequest, route.userData)
+                            berth_watchdog_disarm()
+                        }
+                    } else {
+                        route.handler(&cRequest, route.userData)
+                    }
                     let status = context.end()
+                    out.pointee.append(contentsOf: context.line.pointee)
                     if status == 0 {
                         ResponseWriter.appendError(&out.pointee, id: request.id, status: 500, code: "no_response",
                                                    message: "plugin \(plugin.name): handler for \(route.label) returned without responding; fix the plugin to call respond or respond_error")

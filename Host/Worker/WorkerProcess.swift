@@ -8,7 +8,7 @@ import Glibc
 ///
 /// File descriptors inherited from the host (see Supervisor's WorkerSpawner):
 ///   3  channel to the host (SOCK_SEQPACKET)
-///   4  the plugin library (a private in-memory copy)
+///   4  the plugin library (a private in-memory copy; closed once loaded)
 ///   5  the shared stats block
 public enum WorkerProcess {
     public struct Options {
@@ -44,6 +44,15 @@ public enum WorkerProcess {
             exit(0)
         }
         let config = setup["config"] ?? "{}"
+        do {
+            try Confinement.apply(setup)
+        } catch {
+            fail("\(options.file): \(error)")
+        }
+        // A change of user clears the parent-death signal: ask again, and
+        // make sure the host did not die in between.
+        CurrentProcess.dieWithParent()
+        if getppid() != options.hostPID { exit(70) }
 
         let plugin: LoadedPlugin
         do {
@@ -51,6 +60,8 @@ public enum WorkerProcess {
         } catch {
             fail("\(error)")
         }
+        // Mapped now; the descriptor is not needed any more.
+        library.close()
         HostAPI.pluginName = plugin.name
         CurrentProcess.setName("berth:\(plugin.name)")
         if let initialize = plugin.descriptor.pointee.`init` {
@@ -74,15 +85,17 @@ public enum WorkerProcess {
         var limits = LineServer.Limits()
         if let bytes = message["max-request-bytes"].flatMap(Int.init) { limits.maxRequestBytes = bytes }
         serve(plugin, listener: listener, token: AuthToken(bytes: Array(tokenText.utf8)), limits: limits,
-              signals: signals, options: options)
+              signals: signals, options: options, message: message)
     }
 
     private static func serve(_ plugin: LoadedPlugin, listener: FileDescriptor, token: AuthToken,
-                              limits: LineServer.Limits, signals: SignalChannel, options: Options) -> Never {
+                              limits: LineServer.Limits, signals: SignalChannel, options: Options,
+                              message: ChannelMessage) -> Never {
         do {
             let loop = try EventLoop()
             let stats = try SharedStats(mapping: statsBlock)
             let handler = try PluginRequestHandler(plugin: plugin, token: token, stats: stats)
+            try Watchdog.prepare(plugin, serve: message, channel: channel)
             let server = LineServer(loop: loop, listener: listener, handler: handler, limits: limits)
             try server.start()
             var draining = false

@@ -10,6 +10,10 @@
 #include <spawn.h>
 #include <signal.h>
 
+/* The worker's watchdog thread; included here so that a build that already
+ * has this module rebuilds it when the watchdog header appears or changes. */
+#include "watchdog.h"
+
 typedef struct berth_epoll_event {
     uint32_t events;
     uint64_t data;
@@ -29,6 +33,7 @@ int berth_signalfd_read(int fd); /* signal number, -1 with errno on error */
 int berth_memfd_create(const char *name);
 int berth_set_parent_death_signal(int sig);
 int berth_set_process_name(const char *name);
+int berth_set_no_new_privileges(void);
 
 /* posix_spawn helpers glibc has but Swift's module map hides. */
 int berth_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);

@@ -27,8 +27,9 @@
  * (berth_host_api.respond or respond_error) before it returns; the request
  * and everything it points to are valid only until then. A handler that
  * blocks stalls its worker process (other plugins are unaffected, they run
- * in other processes). A plugin may start its own threads, but must not call
- * host functions from them.
+ * in other processes) until its time limit: then the caller gets 504 and
+ * the host replaces the worker (see berth_route_policy.timeout_ms). A plugin
+ * may start its own threads, but must not call host functions from them.
  *
  * Memory: the host owns every pointer it hands out. `respond` copies the
  * body before it returns, so the plugin frees (or reuses) its buffer with its
@@ -159,9 +160,11 @@ typedef struct berth_host_api {
     uint32_t size;      /* sizeof(berth_host_api) in the host */
 
     /* Answer `req` with an HTTP-like status and a JSON body of `len` bytes
-     * (len 0 means null). The host copies the body before returning and
-     * places it, unparsed, as the response's "data". Only the first answer
-     * to a request counts; later ones are logged and ignored. */
+     * (len 0 means null). The host copies the body before returning, checks
+     * that it is one JSON value (if not, the caller gets 502
+     * "invalid_response" instead) and places it as the response's "data".
+     * Only the first answer to a request counts; later ones are logged and
+     * ignored. */
     void (*respond)(const berth_request *req, int status, const char *json, size_t len);
 
     /* Answer `req` with an error: {"status":S,"error":{"code":C,"message":M}}.

@@ -1,0 +1,41 @@
+import BerthPOSIX
+import BerthWire
+import Glibc
+
+/// What a worker does to itself before it loads its plugin, so that plugin
+/// code, its library constructors included, runs confined, in this order:
+///   1. the resource limits from the plugin's settings (while still allowed
+///      to set hard limits);
+///   2. the user and group from the settings (a root host only);
+///   3. no new privileges, always.
+/// The setup message from the host carries the settings.
+enum Confinement {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func apply(_ setup: ChannelMessage) throws {
+        if let seconds = setup["cpu-seconds"].flatMap({ Int($0) }) {
+            do { try ResourceLimits.limitCPU(seconds: seconds) } catch {
+                throw Failure(description: "cannot apply limits.cpu_seconds \(seconds): \(error)")
+            }
+        }
+        if let count = setup["open-files"].flatMap({ Int($0) }) {
+            do { try ResourceLimits.limitOpenFiles(count) } catch {
+                throw Failure(description: "cannot apply limits.open_files \(count): \(error); lower it or raise the host's limit (ulimit -n)")
+            }
+        }
+        let uid = setup["uid"].flatMap { uid_t($0) }
+        let gid = setup["gid"].flatMap { gid_t($0) }
+        if uid != nil || gid != nil {
+            do { try Credentials.become(uid: uid, gid: gid) } catch {
+                let who = setup["run-as"] ?? "uid \(uid.map { String($0) } ?? "-") gid \(gid.map { String($0) } ?? "-")"
+                let hint = geteuid() == 0 ? "" : "; only a host running as root can run workers as another user: remove user and group from the settings, or run berth serve as root"
+                throw Failure(description: "cannot run as \(who): \(error)\(hint)")
+            }
+        }
+        do { try Credentials.forbidNewPrivileges() } catch {
+            throw Failure(description: "cannot give up new privileges: \(error)")
+        }
+    }
+}

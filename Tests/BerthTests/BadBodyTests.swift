@@ -1,0 +1,44 @@
+import Foundation
+import XCTest
+
+/// A handler whose body is not JSON gets its client a 502 naming the plugin
+/// and the route, never a broken response line; the worker keeps serving.
+final class E2EBadBodyTests: BerthTestCase {
+    func testBodiesThatAreNotJSONBecome502AndTheConnectionKeepsWorking() throws {
+        try PluginBuilder.build(TestPlugins.badBody, fileName: "libbadbody.so", into: sandbox.plugins)
+        let host = try startHost()
+        let pid = try workerPID("badbody")
+        let connection = try connect("badbody")
+        // Pipelined, so a broken line would shift every answer after it.
+        let paths = ["/truncated", "/ok", "/text", "/two", "/tab", "/pretty", "/ok"]
+        try connection.write(paths.enumerated().map { WireRequest.line("GET", $1, id: String($0)) + "\n" }.joined())
+        var answers: [WireResponse] = []
+        for _ in paths { answers.append(try connection.readResponse()) }
+
+        for (index, path) in paths.enumerated() {
+            XCTAssertEqual(answers[index].rawID, String(index), answers[index].line)
+            switch path {
+            case "/ok":
+                XCTAssertEqual(answers[index].line, #"{"id":\#(index),"status":200,"data":{"ok":true}}"#)
+            case "/pretty":
+                // JSON spread over lines arrives as one line, meaning unchanged.
+                XCTAssertEqual(answers[index].line, #"{"id":\#(index),"status":200,"data":{   "a": [1,   2] } }"#)
+            default:
+                XCTAssertEqual(answers[index].status, 502, answers[index].line)
+                XCTAssertEqual(answers[index].errorCode, "invalid_response", answers[index].line)
+                let message = answers[index].errorMessage ?? ""
+                XCTAssertTrue(message.contains("plugin badbody answered GET \(path) with a body that is not valid JSON"), message)
+            }
+        }
+        XCTAssertTrue(answers[0].errorMessage?.contains("byte 5: unexpected end of input") == true, answers[0].line)
+        XCTAssertTrue(answers[3].errorMessage?.contains("byte 3: unexpected bytes after the value") == true, answers[3].line)
+        XCTAssertTrue(answers[4].errorMessage?.contains("control character in string") == true, answers[4].line)
+
+        try host.waitForLog(containing: "[badbody] handler for GET /text answered with a body that is not valid JSON (byte 0 of 5")
+        XCTAssertEqual(try connection.call("GET", "/ok", id: "9").line, #"{"id":9,"status":200,"data":{"ok":true}}"#)
+        let entry = try plugin("badbody", in: try status())
+        XCTAssertEqual(jsonInt(entry["errors"]), 4, "\(entry)")
+        XCTAssertEqual(jsonInt(entry["restarts"]), 0, "\(entry)")
+        XCTAssertEqual(try workerPID("badbody"), pid)
+    }
+}
