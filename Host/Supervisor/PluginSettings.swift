@@ -11,7 +11,8 @@ import BerthWire
 ///       "drain_seconds": 10,             bound on finishing in-flight requests
 ///       "max_request_bytes": 1048576,    larger requests get 413
 ///       "environment": {"KEY": "value"}, added to the worker's environment
-///       "config": {...}                  any JSON, handed to the plugin's init
+///       "config": {...},                 any JSON, handed to the plugin's init
+///       "allowed_uids": [1000]           only these uids may connect
 ///     }
 public struct PluginSettings: Equatable {
     public var instances = 1
@@ -20,6 +21,9 @@ public struct PluginSettings: Equatable {
     public var environment: [String] = []
     /// JSON text handed to the plugin's init.
     public var config = "{}"
+    /// Only clients with these uids may connect (SO_PEERCRED); nil: any
+    /// client the socket's file mode lets in.
+    public var allowedUIDs: [UInt32]?
 
     public init(defaults: Configuration) {
         drainSeconds = defaults.drainSeconds
@@ -80,8 +84,14 @@ public struct PluginSettings: Equatable {
                 }
             case "config":
                 settings.config = value.serialized()
+            case "allowed_uids":
+                let uids = value.arrayValue?.compactMap { $0.numberValue }.filter { $0 >= 0 && $0 < Double(UInt32.max) && $0 == $0.rounded() }
+                guard let uids, uids.count == value.arrayValue?.count, !uids.isEmpty else {
+                    throw invalid(key, "must be a non-empty array of numeric uids, like [0, 1000] (`id -u NAME` prints one); leave it out to let in every uid the socket's mode allows")
+                }
+                settings.allowedUIDs = uids.map { UInt32($0) }
             default:
-                throw invalid(key, "is not a setting; use instances, drain_seconds, max_request_bytes, environment or config")
+                throw invalid(key, "is not a setting; use instances, drain_seconds, max_request_bytes, environment, config or allowed_uids")
             }
         }
         return settings
@@ -89,7 +99,7 @@ public struct PluginSettings: Equatable {
 
     public static func == (a: PluginSettings, b: PluginSettings) -> Bool {
         a.instances == b.instances && a.drainSeconds == b.drainSeconds && a.maxRequestBytes == b.maxRequestBytes
-            && a.environment == b.environment && a.config == b.config
+            && a.environment == b.environment && a.config == b.config && a.allowedUIDs == b.allowedUIDs
     }
 
     /// The line where `"key"` first appears, for pointing at a bad value.

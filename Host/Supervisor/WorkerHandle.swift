@@ -23,6 +23,8 @@ final class WorkerHandle {
     let startedMonotonic = Clock.monotonicNanoseconds()
     var phase = Phase.loading
     var channelOpen = true
+    /// Sent a changed token table; the reload waits for its "tokens-applied".
+    var tokensPending = false
 
     private init(pid: pid_t, channel: FileDescriptor, stats: SharedStats, generation: Generation, instance: Int) {
         self.pid = pid

@@ -119,6 +119,16 @@ public final class LineServer {
             } catch {
                 connections[fd.rawValue] = nil
                 fd.close()
+                continue
+            }
+            connection.peer = PeerCredentials.of(fd)
+            if let refusal = handler.refusal(for: connection.peer) {
+                // Answer, then read and drop what the client sends until it
+                // closes (as after a 413), so it gets to read the answer.
+                ResponseWriter.appendError(&connection.output, id: nil, status: refusal.status, code: refusal.code, message: refusal.message)
+                connection.closeAfterFlush = true
+                connection.discardingInput = true
+                afterWork(connection)
             }
         }
     }
@@ -177,14 +187,15 @@ public final class LineServer {
         let bytes = UnsafeBufferPointer(rebasing: connection.input.unconsumed[0..<frame.length])
         if !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
             current = connection
-            dispatch(bytes, &connection.output, receivedAt: connection.receivedAt)
+            dispatch(bytes, &connection.output, receivedAt: connection.receivedAt, peer: connection.peer)
             current = nil
             if !connection.awaitingReply { connection.answered += 1 }
         }
         connection.input.consume(frame.consumed)
     }
 
-    private func dispatch(_ frame: UnsafeBufferPointer<UInt8>, _ output: inout [UInt8], receivedAt: UInt64) {
+    private func dispatch(_ frame: UnsafeBufferPointer<UInt8>, _ output: inout [UInt8], receivedAt: UInt64,
+                          peer: PeerCredentials) {
         var envelope = RequestEnvelope()
         if let invalid = RequestEnvelope.parse(frame, into: &envelope) {
             let id = invalid.id.map { UnsafeBufferPointer(rebasing: frame[$0]) }
@@ -211,7 +222,7 @@ public final class LineServer {
                         data: envelope.data.map { UnsafeBufferPointer(rebasing: frame[$0]) },
                         id: envelope.id.map { UnsafeBufferPointer(rebasing: frame[$0]) },
                         headers: envelope.headers.map { UnsafeBufferPointer(rebasing: frame[$0]) },
-                        receivedAt: receivedAt)
+                        receivedAt: receivedAt, peer: peer)
                     handler.handle(request, into: &output)
                 }
             }

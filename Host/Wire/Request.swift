@@ -1,3 +1,5 @@
+import BerthPOSIX
+
 /// One parsed request as a handler sees it. Every buffer points into the
 /// connection's input and is valid only during the handler call.
 public struct Request {
@@ -13,6 +15,9 @@ public struct Request {
     public var headers: UnsafeBufferPointer<UInt8>?
     /// CLOCK_MONOTONIC nanoseconds when the read that brought it returned.
     public var receivedAt: UInt64 = 0
+    /// The client, as the kernel reported it when the connection was
+    /// accepted (read once per connection).
+    public var peer = PeerCredentials.unknown
 
     public var pathString: String { String(decoding: path, as: UTF8.self) }
 }
@@ -21,4 +26,24 @@ public struct Request {
 /// response line to `output` (ResponseWriter does the formatting).
 public protocol RequestHandler: AnyObject {
     func handle(_ request: Request, into output: inout [UInt8])
+    /// Asked once per accepted connection. An answer is sent as the
+    /// connection's only line, and the connection is closed.
+    func refusal(for peer: PeerCredentials) -> Refusal?
+}
+
+extension RequestHandler {
+    public func refusal(for peer: PeerCredentials) -> Refusal? { nil }
+}
+
+/// Why a server will not serve a client at all (an error answer's parts).
+public struct Refusal {
+    public let status: Int
+    public let code: String
+    public let message: String
+
+    public init(status: Int, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
 }

@@ -4,13 +4,17 @@ import BerthWire
 import CBerth
 import Glibc
 
-/// Answers requests by calling the plugin: route, check the token, build a
-/// berth_request pointing into the connection's buffer (no copies), call the
-/// handler, count.
+/// Answers requests by calling the plugin: route, check the token and its
+/// scope, build a berth_request pointing into the connection's buffer (no
+/// copies), call the handler, count.
 final class PluginRequestHandler: RequestHandler {
     private let plugin: LoadedPlugin
     private let router: Router<LoadedPlugin.RouteEntry>
-    private let token: AuthToken
+    /// Replaced when the host sends a new tokens file (on reload).
+    var tokens: TokenTable
+    /// Only these uids may connect (the plugin's allowed_uids); nil: any.
+    private let allowedUIDs: [UInt32]?
+    private var refusals = LogThrottle()
     private let stats: SharedStats
     private let context = ResponseContext()
     private var parameters: [Range<Int>] = []
@@ -18,7 +22,7 @@ final class PluginRequestHandler: RequestHandler {
     private var decodedScratch: [UInt8] = []
     private var decodedRanges: [Range<Int>?] = []
 
-    init(plugin: LoadedPlugin, token: AuthToken, stats: SharedStats) throws {
+    init(plugin: LoadedPlugin, tokens: TokenTable, allowedUIDs: [UInt32]?, stats: SharedStats) throws {
         var router = Router<LoadedPlugin.RouteEntry>()
         for route in plugin.routes {
             do {
@@ -29,7 +33,8 @@ final class PluginRequestHandler: RequestHandler {
         }
         self.plugin = plugin
         self.router = router
-        self.token = token
+        self.tokens = tokens
+        self.allowedUIDs = allowedUIDs
         self.stats = stats
         parameters.reserveCapacity(8)
         cParameters.reserveCapacity(8)
@@ -37,7 +42,7 @@ final class PluginRequestHandler: RequestHandler {
 
     func handle(_ request: Request, into output: inout [UInt8]) {
         let status: Int
-        if let route = Gate.admit(request, router: router, token: token, isPublic: { $0.isPublic },
+        if let route = Gate.admit(request, router: router, tokens: tokens,
                                   parameters: &parameters, output: &output, service: plugin.name) {
             status = call(route.target, request, &output)
         } else {
@@ -46,6 +51,15 @@ final class PluginRequestHandler: RequestHandler {
         // From the read that brought the request to its answer: one clock
         // read per request, and queueing behind pipelined requests counts.
         stats.record(nanoseconds: Clock.monotonicNanoseconds() &- request.receivedAt, failed: status >= 400)
+    }
+
+    /// Per connection: a client whose uid is not in allowed_uids gets one
+    /// error line and is closed before it can send anything to the plugin.
+    func refusal(for peer: PeerCredentials) -> Refusal? {
+        guard let allowedUIDs, !allowedUIDs.contains(peer.uid) else { return nil }
+        refusals.write(.warn, "refused a connection from \(peer): uid \(peer.uid) is not in allowed_uids \(allowedUIDs) of this plugin's settings file; add it there and reload if it should connect", plugin: plugin.name)
+        return Refusal(status: 403, code: "peer_not_allowed",
+                       message: "uid \(peer.uid) may not use plugin \(plugin.name); its operator can add the uid to allowed_uids in the plugin's settings file")
     }
 
     private func call(_ route: LoadedPlugin.RouteEntry, _ request: Request, _ output: inout [UInt8]) -> Int {
@@ -82,14 +96,14 @@ final class PluginRequestHandler: RequestHandler {
                         body: berth_str(request.data), request_id: berth_str(request.id), headers: berth_str(request.headers),
                         host: UnsafePointer(HostAPI.table),
                         host_private: Unmanaged.passUnretained(context).toOpaque(),
-                        peer_pid: 0, peer_uid: UInt32.max, peer_gid: UInt32.max)
+                        peer_pid: request.peer.pid, peer_uid: request.peer.uid, peer_gid: request.peer.gid)
                     context.begin(output: out, id: request.id, route: route.label)
                     route.handler(&cRequest, route.userData)
                     let status = context.end()
                     if status == 0 {
                         ResponseWriter.appendError(&out.pointee, id: request.id, status: 500, code: "no_response",
                                                    message: "plugin \(plugin.name): handler for \(route.label) returned without responding; fix the plugin to call respond or respond_error")
-                        Log.error("handler for \(route.label) returned without responding", plugin: plugin.name)
+                        Log.error("handler for \(route.label) returned without responding (request from \(request.peer))", plugin: plugin.name)
                         return 500
                     }
                     return status
