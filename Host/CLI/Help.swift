@@ -33,6 +33,8 @@ enum Help {
       --plugins DIR            folder of plugin libraries (plugins.d)
       --run-dir DIR            folder for sockets, pid and token (run)
       --watch                  reload by itself when the plugins folder changes
+      --tokens FILE            scoped tokens: lines of TOKEN SCOPE[,SCOPE...],
+                               mode 0600, read again on every reload
       --instances N            worker processes per plugin (1)
       --max-request-bytes N    larger requests get 413 (1048576)
       --drain-seconds S        how long stopping workers may finish requests (10)

@@ -21,11 +21,12 @@ enum ServeCommand {
         var watch = false
         do {
             let arguments = try Arguments(raw, valued: ["plugins", "run-dir", "max-request-bytes", "drain-seconds", "log-format", "log-level",
-                                                        "instances", "crash-limit", "crash-window", "request-timeout"], flags: ["watch"])
+                                                        "instances", "crash-limit", "crash-window", "request-timeout", "tokens"], flags: ["watch"])
             watch = arguments.flags.contains("watch")
             if let extra = arguments.positional.first { throw Arguments.Problem(description: "unexpected argument \(extra)") }
             configuration.pluginsDirectory = arguments.options["plugins"] ?? configuration.pluginsDirectory
             configuration.runDirectory = arguments.options["run-dir"] ?? configuration.runDirectory
+            configuration.tokensFile = arguments.options["tokens"]
             if let bytes = try arguments.number("max-request-bytes") { configuration.maxRequestBytes = max(64, Int(bytes)) }
             if let drain = try arguments.number("drain-seconds") { configuration.drainSeconds = drain }
             if let timeout = try arguments.number("request-timeout") { configuration.requestTimeoutSeconds = min(timeout, 86400) }
@@ -81,11 +82,16 @@ final class Host {
         try Files.makeDirectory(configuration.runDirectory, mode: 0o700)
         pidFile = try Host.lockPidFile(configuration.pidFilePath, runDirectory: configuration.runDirectory)
         let token = try AuthToken.loadOrCreate(runDirectory: configuration.runDirectory)
-        supervisor = Supervisor(loop: loop, configuration: configuration, token: token)
+        var scopedTokens: [ScopedToken] = []
+        if let path = configuration.tokensFile {
+            scopedTokens = try TokenFile.load(path, admin: token)
+            Log.info("tokens: \(scopedTokens.count) scoped token(s) from \(path)")
+        }
+        supervisor = Supervisor(loop: loop, configuration: configuration, token: token, scopedTokens: scopedTokens)
 
         try UnixSocket.replaceIfStale(configuration.controlSocketPath)
         controlListener = try UnixSocket.listen(at: configuration.controlSocketPath, mode: 0o660)
-        let handler = ControlHandler(supervisor: supervisor, configuration: configuration, token: token)
+        let handler = ControlHandler(supervisor: supervisor, configuration: configuration)
         control = LineServer(loop: loop, listener: controlListener, handler: handler)
         handler.server = control
         handler.onReload = { [unowned self] done in self.supervisor.reload(reason: "POST /reload", done) }

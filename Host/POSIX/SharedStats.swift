@@ -33,13 +33,19 @@ public final class SharedStats {
         fd.close()
     }
 
-    /// Counts `requests` answers (`failed` of them errors) that each took
-    /// `nanoseconds`.
+    /// Counts one answer, at once: a worker that dies in its next handler
+    /// has still counted every answer it gave.
     @inline(__always)
-    public func record(requests: Int, failed: Int, nanoseconds: UInt64) {
+    public func count(failed: Bool) {
+        berth_stat_add(&pointer.pointee.requests, 1)
+        if failed { berth_stat_add(&pointer.pointee.errors, 1) }
+    }
+
+    /// Records the latency of `requests` answers (already counted) that
+    /// each took `nanoseconds`.
+    @inline(__always)
+    public func recordLatency(requests: Int, nanoseconds: UInt64) {
         guard requests > 0 else { return }
-        berth_stat_add(&pointer.pointee.requests, UInt64(requests))
-        if failed > 0 { berth_stat_add(&pointer.pointee.errors, UInt64(failed)) }
         berth_stat_add(&pointer.pointee.latency_total_ns, nanoseconds &* UInt64(requests))
         let bucket = min(Int(BERTH_LATENCY_BUCKETS) - 1, 63 - (nanoseconds | 1).leadingZeroBitCount)
         withUnsafeMutablePointer(to: &pointer.pointee.latency_buckets) {

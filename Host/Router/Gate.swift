@@ -1,12 +1,24 @@
+import BerthPOSIX
 import BerthWire
 
+/// What a route asks of the caller's token.
+public protocol GatedRoute {
+    /// Callable without a token.
+    var isPublic: Bool { get }
+    /// The bit of the scope the route needs (TokenTable.adminOnly on the
+    /// control socket), or 0 when any valid token will do.
+    var requiredScopes: TokenTable.Scopes { get }
+    /// The scope's name, for the 403 message.
+    var scopeName: String? { get }
+}
+
 /// What every server does before a route's target runs: find the route and
-/// check the token. Answers 404, 405 and 401 itself, so workers and the
-/// control socket word them the same way.
+/// check the token and its scope. Answers 404, 405, 401 and 403 itself, so
+/// workers and the control socket word them the same way.
 public enum Gate {
     @inlinable
-    public static func admit<Target>(
-        _ request: Request, router: Router<Target>, token: AuthToken, isPublic: (Target) -> Bool,
+    public static func admit<Target: GatedRoute>(
+        _ request: Request, router: Router<Target>, tokens: TokenTable,
         parameters: inout [Range<Int>], output: inout [UInt8], service: String
     ) -> Router<Target>.Route? {
         switch router.match(request.method, request.path, parameters: &parameters) {
@@ -20,13 +32,43 @@ public enum Gate {
                                        message: "\(request.method) is not allowed on \(request.pathString); allowed: \(names)")
             return nil
         case .found(let route):
-            if !isPublic(route.target) && !token.matches(request.authToken) {
-                let why = request.authToken == nil ? "missing auth_token" : "wrong auth_token"
-                ResponseWriter.appendError(&output, id: request.id, status: 401, code: "unauthorized",
-                                           message: "\(why): \(route.method) \(route.pattern) needs the token from <run-dir>/.auth_token in \"auth_token\"")
+            let target = route.target
+            if target.isPublic { return route }
+            guard let scopes = tokens.scopes(of: request.authToken) else {
+                unauthorized(request, route.method, route.pattern, output: &output, service: service)
+                return nil
+            }
+            let needed = target.requiredScopes
+            if needed != 0 && scopes & needed == 0 {
+                forbidden(request, route.method, route.pattern, scope: target.scopeName, output: &output, service: service)
                 return nil
             }
             return route
         }
+    }
+
+    /// Every refusal is logged with the client's credentials, throttled: a
+    /// client can send wrong tokens faster than anyone can read the lines.
+    nonisolated(unsafe) static var denials = LogThrottle()
+
+    @usableFromInline
+    static func unauthorized(_ request: Request, _ method: HTTPMethod, _ pattern: RoutePattern, output: inout [UInt8], service: String) {
+        let why = request.authToken == nil ? "missing auth_token" : "wrong auth_token"
+        ResponseWriter.appendError(&output, id: request.id, status: 401, code: "unauthorized",
+                                   message: "\(why): \(method) \(pattern) needs the token from <run-dir>/.auth_token, or a token from the tokens file (berth serve --tokens), in \"auth_token\"")
+        denials.write(.warn, "401 \(request.method) \(request.pathString) from \(request.peer): \(why)", plugin: service == "berth" ? nil : service)
+    }
+
+    @usableFromInline
+    static func forbidden(_ request: Request, _ method: HTTPMethod, _ pattern: RoutePattern, scope: String?, output: inout [UInt8], service: String) {
+        let message: String
+        if let scope {
+            message = "this token lacks the scope \"\(scope)\" that \(method) \(pattern) needs; use a token that carries it (tokens file, berth serve --tokens) or the admin token"
+        } else {
+            message = "\(method) \(pattern) on the control socket needs the admin token from <run-dir>/.auth_token; tokens from the tokens file are for plugin routes only"
+        }
+        ResponseWriter.appendError(&output, id: request.id, status: 403, code: "forbidden", message: message)
+        denials.write(.warn, "403 \(request.method) \(request.pathString) from \(request.peer): token lacks \(scope.map { "scope \"\($0)\"" } ?? "admin rights")",
+                      plugin: service == "berth" ? nil : service)
     }
 }

@@ -21,6 +21,8 @@ public struct Configuration {
     public var executable = ""
     public var logFormat = "text"
     public var logLevel = "info"
+    /// The tokens file (`--tokens`): scoped tokens besides the admin token.
+    public var tokensFile: String?
 
     public init() {}
 

@@ -16,6 +16,7 @@ import BerthWire
 ///       "route_timeouts": {"GET /slow": 2},  the same for one route
 ///       "limits": {"memory_mb": 256, "cpu_seconds": 3600, "open_files": 1024},
 ///       "user": "nobody", "group": "nogroup"   who the worker runs as (root hosts)
+///       "allowed_uids": [1000]           only these uids may connect
 ///     }
 public struct PluginSettings: Equatable {
     public var instances = 1
@@ -54,6 +55,9 @@ public struct PluginSettings: Equatable {
     public var environment: [String] = []
     /// JSON text handed to the plugin's init.
     public var config = "{}"
+    /// Only clients with these uids may connect (SO_PEERCRED); nil: any
+    /// client the socket's file mode lets in.
+    public var allowedUIDs: [UInt32]?
 
     public init(defaults: Configuration) {
         drainSeconds = defaults.drainSeconds
@@ -156,8 +160,14 @@ public struct PluginSettings: Equatable {
                 // The group wins over the user's primary group, in either order.
                 settings.gid = gid
                 settings.runAs += " group \(name)"
+            case "allowed_uids":
+                let uids = value.arrayValue?.compactMap { $0.numberValue }.filter { $0 >= 0 && $0 < Double(UInt32.max) && $0 == $0.rounded() }
+                guard let uids, uids.count == value.arrayValue?.count, !uids.isEmpty else {
+                    throw invalid(key, "must be a non-empty array of numeric uids, like [0, 1000] (`id -u NAME` prints one); leave it out to let in every uid the socket's mode allows")
+                }
+                settings.allowedUIDs = uids.map { UInt32($0) }
             default:
-                throw invalid(key, "is not a setting; use instances, drain_seconds, max_request_bytes, environment, config, request_timeout_seconds, route_timeouts, limits, user or group")
+                throw invalid(key, "is not a setting; use instances, drain_seconds, max_request_bytes, environment, config, request_timeout_seconds, route_timeouts, limits, user, group or allowed_uids")
             }
         }
         if settings.uid != nil && settings.gid == nil {
@@ -174,7 +184,7 @@ public struct PluginSettings: Equatable {
 
     public static func == (a: PluginSettings, b: PluginSettings) -> Bool {
         a.instances == b.instances && a.drainSeconds == b.drainSeconds && a.maxRequestBytes == b.maxRequestBytes
-            && a.environment == b.environment && a.config == b.config
+            && a.environment == b.environment && a.config == b.config && a.allowedUIDs == b.allowedUIDs
             && a.requestTimeoutSeconds == b.requestTimeoutSeconds && a.routeTimeouts == b.routeTimeouts
             && a.limits == b.limits && a.uid == b.uid && a.gid == b.gid
     }

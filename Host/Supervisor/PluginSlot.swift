@@ -8,6 +8,8 @@ public final class PluginSlot {
         public let method: String
         public let pattern: String
         public let isPublic: Bool
+        /// The token scope the route needs; nil: any valid token.
+        public let scope: String?
     }
 
     public let file: String
@@ -104,7 +106,8 @@ public final class PluginSlot {
         .object([
             ("plugin", .string(name ?? "")),
             ("routes", .array((current?.routes ?? []).map {
-                .object([("method", .string($0.method)), ("pattern", .string($0.pattern)), ("public", .bool($0.isPublic))])
+                .object([("method", .string($0.method)), ("pattern", .string($0.pattern)), ("public", .bool($0.isPublic)),
+                         ("scope", $0.scope.map(JSONValue.string) ?? .null)])
             })),
         ])
     }

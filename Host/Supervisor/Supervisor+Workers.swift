@@ -37,6 +37,9 @@ extension Supervisor {
             // The watchdog answered 504 and is ending the worker; its exit
             // follows (reapChildren).
             worker.breach = .timeout(route: message["route"], milliseconds: message["limit-ms"].flatMap { Int($0) })
+        case "tokens-applied":
+            worker.tokensPending = false
+            checkReload()
         case "failed":
             let reason = message["reason"] ?? "the worker gave no reason"
             if worker.generation.state == .loading {
@@ -71,8 +74,10 @@ extension Supervisor {
         } catch {
             return generationFailed(slot, generation, "cannot create the socket for \(name): \(error)")
         }
-        let serve = ChannelMessage("serve", [("token", token.string), ("max-request-bytes", String(generation.settings.maxRequestBytes))]
-            + generation.settings.timeoutFields)
+        var fields = [("token", token.string), ("max-request-bytes", String(generation.settings.maxRequestBytes))]
+            + generation.settings.timeoutFields + scopedTokens.map { ("scoped", $0.channelText) }
+        if let uids = generation.settings.allowedUIDs { fields.append(("allowed-uids", uids.map(String.init).joined(separator: ","))) }
+        let serve = ChannelMessage("serve", fields)
         do {
             try UnixSocket.sendMessage(worker.channel, serve.encoded(), passing: listener)
         } catch {
@@ -85,7 +90,8 @@ extension Supervisor {
         generation.abi = message["abi"]
         generation.routes = message.all("route").map { line in
             let parts = line.split(separator: " ").map(String.init)
-            return .init(method: parts.first ?? "", pattern: parts.count > 1 ? parts[1] : "", isPublic: parts.contains("public"))
+            return .init(method: parts.first ?? "", pattern: parts.count > 1 ? parts[1] : "", isPublic: parts.contains("public"),
+                         scope: parts.first { $0.hasPrefix("scope=") }.map { String($0.dropFirst(6)) })
         }
         worker.phase = .serving
         stopUnavailable(slot)

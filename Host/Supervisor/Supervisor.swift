@@ -18,6 +18,11 @@ public final class Supervisor {
     let loop: EventLoop
     let configuration: Configuration
     let token: AuthToken
+    /// The tokens file's tokens as last loaded; every serving worker has them.
+    public private(set) var scopedTokens: [ScopedToken]
+    /// Admin token and scoped tokens, for the control socket (which only
+    /// the admin token may use).
+    public private(set) var tokenTable: TokenTable
     let listeners = ListenerRegistry()
     public internal(set) var slots: [PluginSlot] = []
     var workersByPID: [pid_t: (slot: PluginSlot, worker: WorkerHandle)] = [:]
@@ -32,10 +37,12 @@ public final class Supervisor {
     var onStopped: (() -> Void)?
     var shuttingDown = false
 
-    public init(loop: EventLoop, configuration: Configuration, token: AuthToken) {
+    public init(loop: EventLoop, configuration: Configuration, token: AuthToken, scopedTokens: [ScopedToken] = []) {
         self.loop = loop
         self.configuration = configuration
         self.token = token
+        self.scopedTokens = scopedTokens
+        tokenTable = TokenTable(admin: token, scoped: scopedTokens)
     }
 
     /// Loads every plugin; `settled` runs once each serves or has failed.
@@ -82,6 +89,7 @@ public final class Supervisor {
             }
             return checkReload()
         }
+        reloadTokens(run)
         let files: [String]
         do {
             files = try Files.list(configuration.pluginsDirectory).filter { $0.hasSuffix(".so") }
@@ -174,6 +182,7 @@ public final class Supervisor {
         guard let run = activeReload else { return }
         let busy = slots.contains { slot in
             slot.candidate != nil || slot.current?.state == .loading || !slot.retiring.isEmpty
+                || slot.allWorkers.contains { $0.tokensPending }
         }
         if busy { return }
         for (slot, action, generation) in run.actions {
@@ -197,6 +206,40 @@ public final class Supervisor {
             let next = ReloadRun(queuedReloads)
             queuedReloads.removeAll()
             begin(next)
+        }
+    }
+
+    // MARK: Tokens
+
+    /// Reads the tokens file again (every reload but a restart) and hands a
+    /// changed table to every serving worker; the reload ends once each has
+    /// applied it, so a revoked token is refused from then on. A bad file
+    /// fails the reload and leaves the tokens loaded before in force.
+    private func reloadTokens(_ run: ReloadRun) {
+        guard let path = configuration.tokensFile, !run.requests.contains(where: { $0.reason == "start" }) else { return }
+        let loaded: [ScopedToken]
+        do {
+            loaded = try TokenFile.load(path, admin: token)
+        } catch {
+            run.report.failed.append((path, "\(error)"))
+            Log.error("tokens file not reloaded: \(error); the tokens loaded before stay in force")
+            return
+        }
+        guard loaded != scopedTokens else { return }
+        scopedTokens = loaded
+        tokenTable = TokenTable(admin: token, scoped: loaded)
+        Log.info("tokens: \(loaded.count) scoped token(s) from \(path); handing them to the serving workers")
+        let message = ChannelMessage("tokens", loaded.map { ("scoped", $0.channelText) }).encoded()
+        for slot in slots {
+            for worker in slot.allWorkers where worker.phase == .serving && worker.channelOpen {
+                do {
+                    try UnixSocket.sendMessage(worker.channel, message)
+                    worker.tokensPending = true
+                } catch {
+                    Log.error("cannot hand the new tokens to worker \(worker.pid): \(error); stopping it so a fresh one starts with them", plugin: slot.name)
+                    ChildProcess.signal(worker.pid, SIGKILL)
+                }
+            }
         }
     }
 

@@ -26,6 +26,8 @@ final class WorkerHandle {
     /// Set when the worker broke a limit (its watchdog reported a timeout,
     /// or the host stopped it), so its exit is told as that.
     var breach: LimitBreach?
+    /// Sent a changed token table; the reload waits for its "tokens-applied".
+    var tokensPending = false
 
     private init(pid: pid_t, channel: FileDescriptor, stats: SharedStats, generation: Generation, instance: Int) {
         self.pid = pid

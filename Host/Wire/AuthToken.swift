@@ -34,12 +34,17 @@ public struct AuthToken {
     /// were right. A wrong length is refused at once: the length is no
     /// secret (every token is 64 hex characters).
     public func matches(_ candidate: UnsafeBufferPointer<UInt8>?) -> Bool {
-        guard let candidate, candidate.count == bytes.count else { return false }
+        guard let candidate else { return false }
+        return bytes.withUnsafeBufferPointer { AuthToken.constantTimeEqual($0, candidate) }
+    }
+
+    /// Equal bytes, in time that depends only on the lengths.
+    @inline(__always)
+    public static func constantTimeEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
         var difference: UInt8 = 0
-        bytes.withUnsafeBufferPointer { mine in
-            for i in 0..<candidate.count {
-                difference |= candidate[i] ^ mine[i]
-            }
+        for i in 0..<a.count {
+            difference |= a[i] ^ b[i]
         }
         return difference == 0
     }

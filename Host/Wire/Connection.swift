@@ -23,6 +23,8 @@ final class Connection {
     var awaitingReply = false
     /// When the last read returned (one clock read per batch of requests).
     var receivedAt: UInt64 = 0
+    /// The client's credentials, read once at accept (SO_PEERCRED).
+    var peer = PeerCredentials.unknown
 
     init(fd: FileDescriptor) {
         self.fd = fd

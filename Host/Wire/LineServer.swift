@@ -119,6 +119,16 @@ public final class LineServer {
             } catch {
                 connections[fd.rawValue] = nil
                 fd.close()
+                continue
+            }
+            connection.peer = PeerCredentials.of(fd)
+            if let refusal = handler.refusal(for: connection.peer) {
+                // Answer, then read and drop what the client sends until it
+                // closes (as after a 413), so it gets to read the answer.
+                ResponseWriter.appendError(&connection.output, id: nil, status: refusal.status, code: refusal.code, message: refusal.message)
+                connection.closeAfterFlush = true
+                connection.discardingInput = true
+                afterWork(connection)
             }
         }
     }
@@ -247,7 +257,8 @@ public final class LineServer {
             data: envelope.data.map { UnsafeBufferPointer(rebasing: frame[$0]) },
             id: envelope.id.map { UnsafeBufferPointer(rebasing: frame[$0]) },
             headers: envelope.headers.map { UnsafeBufferPointer(rebasing: frame[$0]) },
-            receivedAt: receivedAt, connection: current?.fd.rawValue ?? -1, outputSent: current?.outputSent ?? 0)
+            receivedAt: receivedAt, connection: current?.fd.rawValue ?? -1, outputSent: current?.outputSent ?? 0,
+            peer: current?.peer ?? .unknown)
         handler.handle(request, into: &output)
     }
 

@@ -1,3 +1,5 @@
+import BerthPOSIX
+
 /// One parsed request as a handler sees it. Every buffer points into the
 /// connection's input and is valid only during the handler call.
 public struct Request {
@@ -18,6 +20,9 @@ public struct Request {
     /// in the handler's place if it never returns.
     public var connection: Int32 = -1
     public var outputSent = 0
+    /// The client, as the kernel reported it when the connection was
+    /// accepted (read once per connection).
+    public var peer = PeerCredentials.unknown
 
     public var pathString: String { String(decoding: path, as: UTF8.self) }
 }
@@ -29,8 +34,25 @@ public protocol RequestHandler: AnyObject {
     /// The requests of one read have all been handled (a place to do once
     /// per batch what need not be done per request).
     func finishBatch()
+    /// Asked once per accepted connection. An answer is sent as the
+    /// connection's only line, and the connection is closed.
+    func refusal(for peer: PeerCredentials) -> Refusal?
 }
 
 extension RequestHandler {
     public func finishBatch() {}
+    public func refusal(for peer: PeerCredentials) -> Refusal? { nil }
+}
+
+/// Why a server will not serve a client at all (an error answer's parts).
+public struct Refusal {
+    public let status: Int
+    public let code: String
+    public let message: String
+
+    public init(status: Int, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
 }

@@ -8,7 +8,7 @@ import Glibc
 /// A plugin loaded into this worker and checked against the ABI.
 struct LoadedPlugin {
     /// A class, so routing hands out a reference instead of copying it.
-    final class RouteEntry {
+    final class RouteEntry: GatedRoute {
         let method: HTTPMethod
         let pattern: RoutePattern
         let handler: berth_handler_fn
@@ -16,6 +16,8 @@ struct LoadedPlugin {
         let isPublic: Bool
         /// The token scope the route needs (nil: any valid token).
         let scope: String?
+        /// That scope's bit in this plugin's numbering (0: any valid token).
+        let requiredScopes: TokenTable.Scopes
         /// The route's own handler time limit in milliseconds (0: the
         /// plugin's setting).
         let timeoutMilliseconds: UInt32
@@ -27,14 +29,18 @@ struct LoadedPlugin {
         /// (nil: no limit).
         var watchdog: UnsafePointer<berth_watchdog_route>?
 
+        var scopeName: String? { scope }
+
         init(method: HTTPMethod, pattern: RoutePattern, handler: @escaping berth_handler_fn, userData: UnsafeMutableRawPointer?,
-             isPublic: Bool, scope: String?, timeoutMilliseconds: UInt32, parameterNames: [berth_str], label: String) {
+             isPublic: Bool, scope: String?, requiredScopes: TokenTable.Scopes, timeoutMilliseconds: UInt32,
+             parameterNames: [berth_str], label: String) {
             self.method = method
             self.pattern = pattern
             self.handler = handler
             self.userData = userData
             self.isPublic = isPublic
             self.scope = scope
+            self.requiredScopes = requiredScopes
             self.timeoutMilliseconds = timeoutMilliseconds
             self.parameterNames = parameterNames
             self.label = label
@@ -46,6 +52,13 @@ struct LoadedPlugin {
     let version: String
     let abi: String
     let routes: [RouteEntry]
+    /// The distinct scopes the routes need; scope i has bit 1 << i.
+    let scopeNames: [String]
+
+    /// A token's scopes as this plugin numbers them.
+    func scopeBit(_ name: String) -> TokenTable.Scopes? {
+        scopeNames.firstIndex(of: name).map { 1 << UInt64($0) }
+    }
 }
 
 /// Opens a plugin library and checks it before calling anything beyond the
@@ -93,8 +106,9 @@ enum PluginLoader {
         try validateName(name, file: file)
         let version = plugin.version.map { String(cString: $0) } ?? ""
         let policies = try readPolicies(raw, size: size, plugin, file: file)
-        let routes = try readRoutes(plugin, policies: policies, file: file)
-        return LoadedPlugin(descriptor: descriptor, name: name, version: version, abi: "\(major).\(minor)", routes: routes)
+        let (routes, scopeNames) = try readRoutes(plugin, policies: policies, file: file)
+        return LoadedPlugin(descriptor: descriptor, name: name, version: version, abi: "\(major).\(minor)", routes: routes,
+                            scopeNames: scopeNames)
     }
 
     static func validateName(_ name: String, file: String) throws {
@@ -120,20 +134,27 @@ enum PluginLoader {
         guard stride >= MemoryLayout<berth_route_policy>.size else {
             throw Failure(description: "\(file): route_policy_size \(stride) is smaller than berth_route_policy (\(MemoryLayout<berth_route_policy>.size) bytes); set it with BERTH_ROUTE_POLICIES(table)")
         }
-        return (0..<plugin.route_count).map { i in
+        let policies = (0..<plugin.route_count).map { i in
             let policy = (UnsafeRawPointer(table) + i * stride).load(as: berth_route_policy.self)
             let scope = policy.scope.map { String(cString: $0) }
             return (scope: scope?.isEmpty == false ? scope : nil, timeoutMilliseconds: policy.timeout_ms)
         }
+        for (i, policy) in policies.enumerated() {
+            if let scope = policy.scope, !TokenFile.isValidScope(scope) {
+                throw Failure(description: "\(file): route \(i) needs scope \"\(scope)\", which no token can carry: use 1 to \(TokenFile.maximumScopeLength) letters, digits, '_', '-', '.' or ':'")
+            }
+        }
+        return policies
     }
 
     private static func readRoutes(_ plugin: berth_plugin, policies: [(scope: String?, timeoutMilliseconds: UInt32)],
-                                   file: String) throws -> [LoadedPlugin.RouteEntry] {
-        guard plugin.route_count > 0 else { return [] }
+                                   file: String) throws -> ([LoadedPlugin.RouteEntry], [String]) {
+        guard plugin.route_count > 0 else { return ([], []) }
         guard let table = plugin.routes, plugin.route_count <= 10_000 else {
             throw Failure(description: "\(file): route table is NULL or implausibly long (\(plugin.route_count) routes)")
         }
         var entries: [LoadedPlugin.RouteEntry] = []
+        var scopeNames: [String] = []
         for i in 0..<plugin.route_count {
             let route = table[i]
             let methodName = route.method.map { String(cString: $0) } ?? "(null)"
@@ -149,11 +170,22 @@ enum PluginLoader {
             let names = pattern.parameterNames.map { name -> berth_str in
                 berth_str(ptr: UnsafePointer(strdup(name)), len: name.utf8.count)
             }
+            let isPublic = route.flags & BERTH_ROUTE_PUBLIC != 0
+            // A public route needs no token, so its scope is moot.
+            let scope = isPublic ? nil : policies[i].scope
+            var bit: TokenTable.Scopes = 0
+            if let scope {
+                if !scopeNames.contains(scope) { scopeNames.append(scope) }
+                guard scopeNames.count <= TokenTable.assignableBits else {
+                    throw Failure(description: "\(file): the routes need more than \(TokenTable.assignableBits) different scopes; share scopes between routes")
+                }
+                bit = 1 << UInt64(scopeNames.firstIndex(of: scope)!)
+            }
             entries.append(.init(method: method, pattern: pattern, handler: handler, userData: route.user_data,
-                                 isPublic: route.flags & BERTH_ROUTE_PUBLIC != 0, scope: policies[i].scope,
+                                 isPublic: isPublic, scope: scope, requiredScopes: bit,
                                  timeoutMilliseconds: policies[i].timeoutMilliseconds, parameterNames: names,
                                  label: "\(method) \(pattern)"))
         }
-        return entries
+        return (entries, scopeNames)
     }
 }

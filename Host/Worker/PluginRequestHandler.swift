@@ -5,24 +5,29 @@ import CBerth
 import CBerthShims
 import Glibc
 
-/// Answers requests by calling the plugin: route, check the token, build a
-/// berth_request pointing into the connection's buffer (no copies), call the
-/// handler, count.
+/// Answers requests by calling the plugin: route, check the token and its
+/// scope, build a berth_request pointing into the connection's buffer (no
+/// copies), call the handler, count.
 final class PluginRequestHandler: RequestHandler {
     private let plugin: LoadedPlugin
     private let router: Router<LoadedPlugin.RouteEntry>
-    private let token: AuthToken
+    /// Replaced when the host sends a new tokens file (on reload).
+    var tokens: TokenTable
+    /// Only these uids may connect (the plugin's allowed_uids); nil: any.
+    private let allowedUIDs: [UInt32]?
+    private var refusals = LogThrottle()
     private let stats: SharedStats
     private let context = ResponseContext()
     private var parameters: [Range<Int>] = []
     private var cParameters: [berth_param] = []
     private var decodedScratch: [UInt8] = []
     private var decodedRanges: [Range<Int>?] = []
-    /// Answers not yet counted in the stats: requests of one read share
-    /// its time, so one clock read at the end of the batch times them all.
-    private var uncounted = (requests: 0, failed: 0, receivedAt: UInt64(0))
+    /// Answers whose latency is not recorded yet: requests of one read
+    /// share its time, so one clock read at the end of the batch times them
+    /// all.
+    private var untimed = (requests: 0, receivedAt: UInt64(0))
 
-    init(plugin: LoadedPlugin, token: AuthToken, stats: SharedStats) throws {
+    init(plugin: LoadedPlugin, tokens: TokenTable, allowedUIDs: [UInt32]?, stats: SharedStats) throws {
         var router = Router<LoadedPlugin.RouteEntry>()
         for route in plugin.routes {
             do {
@@ -33,7 +38,8 @@ final class PluginRequestHandler: RequestHandler {
         }
         self.plugin = plugin
         self.router = router
-        self.token = token
+        self.tokens = tokens
+        self.allowedUIDs = allowedUIDs
         self.stats = stats
         parameters.reserveCapacity(8)
         cParameters.reserveCapacity(8)
@@ -41,28 +47,35 @@ final class PluginRequestHandler: RequestHandler {
 
     func handle(_ request: Request, into output: inout [UInt8]) {
         let status: Int
-        if let route = Gate.admit(request, router: router, token: token, isPublic: { $0.isPublic },
+        if let route = Gate.admit(request, router: router, tokens: tokens,
                                   parameters: &parameters, output: &output, service: plugin.name) {
             status = call(route.target, request, &output)
         } else {
             status = 400
         }
-        if request.receivedAt != uncounted.receivedAt {
+        stats.count(failed: status >= 400)
+        if request.receivedAt != untimed.receivedAt {
             finishBatch()
-            uncounted.receivedAt = request.receivedAt
+            untimed.receivedAt = request.receivedAt
         }
-        uncounted.requests += 1
-        if status >= 400 { uncounted.failed += 1 }
+        untimed.requests += 1
     }
 
     /// Latency runs from the read that brought a request to the end of its
     /// batch: queueing behind pipelined requests counts.
     func finishBatch() {
-        guard uncounted.requests > 0 else { return }
-        stats.record(requests: uncounted.requests, failed: uncounted.failed,
-                     nanoseconds: Clock.monotonicNanoseconds() &- uncounted.receivedAt)
-        uncounted.requests = 0
-        uncounted.failed = 0
+        guard untimed.requests > 0 else { return }
+        stats.recordLatency(requests: untimed.requests, nanoseconds: Clock.monotonicNanoseconds() &- untimed.receivedAt)
+        untimed.requests = 0
+    }
+
+    /// Per connection: a client whose uid is not in allowed_uids gets one
+    /// error line and is closed before it can send anything to the plugin.
+    func refusal(for peer: PeerCredentials) -> Refusal? {
+        guard let allowedUIDs, !allowedUIDs.contains(peer.uid) else { return nil }
+        refusals.write(.warn, "refused a connection from \(peer): uid \(peer.uid) is not in allowed_uids \(allowedUIDs) of this plugin's settings file; add it there and reload if it should connect", plugin: plugin.name)
+        return Refusal(status: 403, code: "peer_not_allowed",
+                       message: "uid \(peer.uid) may not use plugin \(plugin.name); its operator can add the uid to allowed_uids in the plugin's settings file")
     }
 
     private func call(_ route: LoadedPlugin.RouteEntry, _ request: Request, _ output: inout [UInt8]) -> Int {
@@ -99,7 +112,7 @@ final class PluginRequestHandler: RequestHandler {
                         body: berth_str(request.data), request_id: berth_str(request.id), headers: berth_str(request.headers),
                         host: UnsafePointer(HostAPI.table),
                         host_private: Unmanaged.passUnretained(context).toOpaque(),
-                        peer_pid: 0, peer_uid: UInt32.max, peer_gid: UInt32.max)
+                        peer_pid: request.peer.pid, peer_uid: request.peer.uid, peer_gid: request.peer.gid)
                     context.begin(id: request.id, data: request.data, route: route.label)
                     if let watchdog = route.watchdog {
                         // While the handler runs, `out` is not written: the
@@ -119,7 +132,7 @@ final class PluginRequestHandler: RequestHandler {
                     if status == 0 {
                         ResponseWriter.appendError(&out.pointee, id: request.id, status: 500, code: "no_response",
                                                    message: "plugin \(plugin.name): handler for \(route.label) returned without responding; fix the plugin to call respond or respond_error")
-                        Log.error("handler for \(route.label) returned without responding", plugin: plugin.name)
+                        Log.error("handler for \(route.label) returned without responding (request from \(request.peer))", plugin: plugin.name)
                         return 500
                     }
                     return status

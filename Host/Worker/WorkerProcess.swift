@@ -72,7 +72,7 @@ public enum WorkerProcess {
             }
         }
         send(ChannelMessage("loaded", [("name", plugin.name), ("version", plugin.version), ("abi", plugin.abi)]
-            + plugin.routes.map { ("route", "\($0.method) \($0.pattern)\($0.isPublic ? " public" : "")") }))
+            + plugin.routes.map { ("route", "\($0.method) \($0.pattern)\($0.isPublic ? " public" : "")\($0.scope.map { " scope=\($0)" } ?? "")") }))
 
         guard let (reply, listener) = (try? UnixSocket.receiveMessage(channel)).flatMap({ $0 }) else {
             shutdownAndExit(plugin, code: 0)
@@ -84,17 +84,25 @@ public enum WorkerProcess {
         }
         var limits = LineServer.Limits()
         if let bytes = message["max-request-bytes"].flatMap(Int.init) { limits.maxRequestBytes = bytes }
-        serve(plugin, listener: listener, token: AuthToken(bytes: Array(tokenText.utf8)), limits: limits,
-              signals: signals, options: options, message: message)
+        let admin = AuthToken(bytes: Array(tokenText.utf8))
+        let allowedUIDs = message["allowed-uids"].map { $0.split(separator: ",").compactMap { UInt32($0) } }
+        serve(plugin, listener: listener, admin: admin, tokens: tokenTable(message, admin: admin, plugin: plugin),
+              allowedUIDs: allowedUIDs, limits: limits, signals: signals, options: options, message: message)
     }
 
-    private static func serve(_ plugin: LoadedPlugin, listener: FileDescriptor, token: AuthToken,
-                              limits: LineServer.Limits, signals: SignalChannel, options: Options,
-                              message: ChannelMessage) -> Never {
+    /// The admin token and the scoped tokens the host sent (in "serve", and
+    /// in "tokens" after a reload changed the tokens file).
+    private static func tokenTable(_ message: ChannelMessage, admin: AuthToken, plugin: LoadedPlugin) -> TokenTable {
+        TokenTable(admin: admin, scoped: message.all("scoped").compactMap(ScopedToken.init(channelText:)), bit: plugin.scopeBit)
+    }
+
+    private static func serve(_ plugin: LoadedPlugin, listener: FileDescriptor, admin: AuthToken, tokens: TokenTable,
+                              allowedUIDs: [UInt32]?, limits: LineServer.Limits, signals: SignalChannel,
+                              options: Options, message: ChannelMessage) -> Never {
         do {
             let loop = try EventLoop()
             let stats = try SharedStats(mapping: statsBlock)
-            let handler = try PluginRequestHandler(plugin: plugin, token: token, stats: stats)
+            let handler = try PluginRequestHandler(plugin: plugin, tokens: tokens, allowedUIDs: allowedUIDs, stats: stats)
             try Watchdog.prepare(plugin, serve: message, channel: channel)
             let server = LineServer(loop: loop, listener: listener, handler: handler, limits: limits)
             try server.start()
@@ -114,7 +122,13 @@ public enum WorkerProcess {
             }
             // The host closing its end means it is gone: stop at once.
             try loop.register(channel, .readable) { _ in
-                if (try? UnixSocket.receiveMessage(channel)) == nil { drain() }
+                guard let (bytes, _) = (try? UnixSocket.receiveMessage(channel)).flatMap({ $0 }) else { return drain() }
+                let message = ChannelMessage(decoding: bytes)
+                guard message.kind == "tokens" else { return }
+                // Applied before the next request is read; the host ends
+                // its reload only once every worker has said so.
+                handler.tokens = tokenTable(message, admin: admin, plugin: plugin)
+                try? UnixSocket.sendMessage(channel, ChannelMessage("tokens-applied").encoded())
             }
             loop.run()
         } catch {

@@ -22,17 +22,34 @@ public final class Request {
     public let id: String?
     /// The request's `headers` object as raw JSON; `.null` when absent.
     public let headers: RawJSON
+    /// The connected client's process, user and group, as the kernel
+    /// reported them when the connection was accepted (SO_PEERCRED): a
+    /// client cannot forge them. nil under a host older than ABI 1.1.
+    public let peer: Peer?
+
+    /// A client's credentials (`peer`).
+    public struct Peer: Equatable, Sendable {
+        public let pid: Int32
+        public let uid: UInt32
+        public let gid: UInt32
+
+        public init(pid: Int32, uid: UInt32, gid: UInt32) {
+            self.pid = pid
+            self.uid = uid
+            self.gid = gid
+        }
+    }
 
     /// Builds a request by hand, e.g. to unit-test a handler.
     public convenience init(method: String, path: String, query: String = "",
                             parameters: [String: String] = [:], rawData: RawJSON = .null,
-                            id: String? = nil, headers: RawJSON = .null) {
+                            id: String? = nil, headers: RawJSON = .null, peer: Peer? = nil) {
         self.init(method: method, path: path, query: query, parameters: Parameters(parameters),
-                  rawData: rawData, id: id, headers: headers)
+                  rawData: rawData, id: id, headers: headers, peer: peer)
     }
 
     init(method: String, path: String, query: String, parameters: Parameters,
-         rawData: RawJSON, id: String?, headers: RawJSON) {
+         rawData: RawJSON, id: String?, headers: RawJSON, peer: Peer?) {
         self.method = method
         self.path = path
         self.query = query
@@ -40,6 +57,7 @@ public final class Request {
         self.rawData = rawData
         self.id = id
         self.headers = headers
+        self.peer = peer
     }
 
     /// Copies what the handler may keep. Cheap for a typical request: the
@@ -54,7 +72,13 @@ public final class Request {
                   parameters: Parameters(req.params, req.param_count, names: names),
                   rawData: RawJSON(bytes: req.body.bytes),
                   id: req.request_id.len > 0 ? req.request_id.string : nil,
-                  headers: RawJSON(bytes: req.headers.bytes))
+                  headers: RawJSON(bytes: req.headers.bytes),
+                  peer: Self.hasPeer(req) ? Peer(pid: req.peer_pid, uid: req.peer_uid, gid: req.peer_gid) : nil)
+    }
+
+    /// BERTH_REQUEST_HAS(req, peer_gid): a 1.0 host's request ends earlier.
+    static func hasPeer(_ req: berth_request) -> Bool {
+        Int(req.size) >= MemoryLayout<berth_request>.offset(of: \berth_request.peer_gid)! + MemoryLayout<UInt32>.size
     }
 
     /// The host sends one of a few method names: answer with a constant

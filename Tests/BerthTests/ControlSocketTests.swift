@@ -78,10 +78,14 @@ final class E2EControlSocketTests: BerthTestCase {
             XCTAssertEqual(response.status, 200, response.line)
             XCTAssertEqual(response.dataObject?["plugin"] as? String, name)
             let list = try XCTUnwrap(response.dataObject?["routes"] as? [[String: Any]], response.line)
-            return Set(list.map { "\($0["method"] as? String ?? "?") \($0["pattern"] as? String ?? "?") public=\(($0["public"] as? Bool).map(String.init) ?? "?")" })
+            return Set(list.map {
+                "\($0["method"] as? String ?? "?") \($0["pattern"] as? String ?? "?") public=\(($0["public"] as? Bool).map(String.init) ?? "?")"
+                    + " scope=\($0["scope"] is NSNull ? "none" : $0["scope"] as? String ?? "?")"
+            })
         }
-        XCTAssertEqual(try routes("greeter"), ["GET /hello/{name} public=true", "POST /echo public=false"])
-        XCTAssertEqual(try routes("cecho"), ["POST /echo public=false", "GET /ping public=true"])
+        XCTAssertEqual(try routes("greeter"), ["GET /hello/{name} public=true scope=none", "POST /echo public=false scope=none",
+                                               "GET /whoami public=false scope=whoami"])
+        XCTAssertEqual(try routes("cecho"), ["POST /echo public=false scope=none", "GET /ping public=true scope=none"])
     }
 
     func testControlSocketRefusesWithoutTokenAndReportsUnknownPlugins() throws {

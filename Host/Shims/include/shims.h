@@ -44,6 +44,8 @@ ssize_t berth_recv_with_fd(int sock, void *buf, size_t cap, int *received_fd);
 
 /* GNU extensions the Glibc module hides. */
 int berth_accept_nonblocking(int listener);
+/* SO_PEERCRED of a connected AF_UNIX socket: 0, or -1 with errno. */
+int berth_peer_credentials(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid);
 ssize_t berth_getrandom(void *buf, size_t len);
 
 /* Counters a worker keeps for the host, in a MAP_SHARED page the host

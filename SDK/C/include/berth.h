@@ -97,9 +97,10 @@ typedef struct berth_request {
      * never read or write this. */
     void *host_private;
 
-    /* Added in ABI 1.1 (check `size` first): the connected client's
-     * credentials as the kernel reported them (SO_PEERCRED) when the
-     * connection was accepted. */
+    /* Added in ABI 1.1 (check with BERTH_REQUEST_HAS): the connected
+     * client's credentials as the kernel reported them (SO_PEERCRED) when
+     * the connection was accepted; a client cannot forge them. uid and gid
+     * are (uint32_t)-1 when the kernel gave none. */
     int32_t peer_pid;
     uint32_t peer_uid;
     uint32_t peer_gid;
@@ -135,8 +136,10 @@ typedef struct berth_route {
  * berth_route fields, so a plugin built against 1.1 still loads in a 1.0
  * host (which ignores it) and a 1.0 plugin's route table keeps its stride. */
 typedef struct berth_route_policy {
-    /* The scope a caller's token must carry (see the tokens file in
-     * README), e.g. "write"; NULL or "" means any valid token. Ignored for
+    /* The scope a caller's token must carry (see "Tokens and scopes" in
+     * README), e.g. "write": 1 to 64 of [A-Za-z0-9_.:-], at most 63
+     * different scopes per plugin. NULL or "" means any valid token. A
+     * token without the scope gets 403 "forbidden". Ignored for
      * BERTH_ROUTE_PUBLIC routes. */
     const char *scope;
     /* Longest time the handler may run, in milliseconds, before the caller
