@@ -35,6 +35,10 @@ enum Help {
       --watch                  reload by itself when the plugins folder changes
       --instances N            worker processes per plugin (1)
       --max-request-bytes N    larger requests get 413 (1048576)
+      --idle-timeout S         close connections quiet for S seconds; 0: never (60)
+      --request-timeout S      408 for a request not whole S s after its first
+                               byte; 0: no deadline (10)
+      --max-connections N      connections per worker; past it, 503 (10000)
       --drain-seconds S        how long stopping workers may finish requests (10)
       --crash-limit N          more crashes than this within --crash-window
       --crash-window S         leave a plugin down as failed (5 within 60)

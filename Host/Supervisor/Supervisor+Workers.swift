@@ -62,7 +62,10 @@ extension Supervisor {
         } catch {
             return generationFailed(slot, generation, "cannot create the socket for \(name): \(error)")
         }
-        let serve = ChannelMessage("serve", [("token", token.string), ("max-request-bytes", String(generation.settings.maxRequestBytes))])
+        let settings = generation.settings
+        let serve = ChannelMessage("serve", [("token", token.string), ("max-request-bytes", String(settings.maxRequestBytes)),
+                                             ("idle-timeout", String(settings.idleTimeout)), ("request-timeout", String(settings.requestTimeout)),
+                                             ("max-connections", String(settings.maxConnections))])
         do {
             try UnixSocket.sendMessage(worker.channel, serve.encoded(), passing: listener)
         } catch {
@@ -207,7 +210,7 @@ extension Supervisor {
     func startUnavailable(_ slot: PluginSlot, _ reason: String) {
         guard slot.unavailable == nil, let name = slot.name,
               let listener = try? listeners.listener(for: name, at: configuration.socketPath(for: name)) else { return }
-        let server = LineServer(loop: loop, listener: listener, handler: UnavailableResponder(plugin: name, reason: reason))
+        let server = LineServer(loop: loop, listener: listener, handler: UnavailableResponder(plugin: name, reason: reason), name: name)
         if (try? server.start()) != nil { slot.unavailable = server }
     }
 

@@ -24,6 +24,14 @@ final class Connection {
     /// When the last read returned (one clock read per batch of requests).
     var receivedAt: UInt64 = 0
 
+    // What the last ConnectionSweep pass saw; 0 times are "not seen yet".
+    var sweepAnswered = 0
+    var sweepSent = 0
+    /// The last traffic either way.
+    var progressAt: UInt64 = 0
+    /// When the request being read was first seen unfinished.
+    var requestSince: UInt64 = 0
+
     init(fd: FileDescriptor) {
         self.fd = fd
     }

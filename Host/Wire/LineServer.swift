@@ -11,25 +11,69 @@ public final class LineServer {
         public var maxRequestBytes = 1 << 20
         /// Stop reading from a client whose unread answers exceed this.
         public var maxPendingOutput = 4 << 20
+        /// A connection with no traffic either way for this many seconds
+        /// is closed (0: never).
+        public var idleTimeout = 60.0
+        /// A request not whole this many seconds after its first byte is
+        /// answered 408 and the connection closed (0: no deadline).
+        public var requestTimeout = 10.0
+        /// Connections served at once; the next ones are answered 503 and
+        /// closed.
+        public var maxConnections = 10_000
         public init() {}
+
+        /// Descriptors a worker keeps for itself and its plugin.
+        static let reservedDescriptors = 64
+
+        /// Caps maxConnections to what the open-file limit allows, so a
+        /// full worker answers 503 instead of failing accept(2) with EMFILE.
+        public mutating func fitMaxConnections(toOpenFileLimit openFiles: Int, plugin: String?) {
+            let room = max(1, openFiles - Limits.reservedDescriptors)
+            guard maxConnections > room else { return }
+            Log.warn("max_connections \(maxConnections) exceeds what the open-file limit of \(openFiles) allows; serving at most \(room) connections (raise the hard limit: LimitNOFILE= under systemd, ulimit -Hn in a shell)", plugin: plugin)
+            maxConnections = room
+        }
     }
 
     private let loop: EventLoop
     private let listener: FileDescriptor
     private let handler: RequestHandler
     private let limits: Limits
+    /// Tags this server's log lines (the plugin's name in a worker).
+    private let name: String?
     private var connections: [Int32: Connection] = [:]
     private var accepting = false
     private var onDrained: (() -> Void)?
     /// The connection whose request the handler is running, for deferReply().
     private var current: Connection?
 
-    public init(loop: EventLoop, listener: FileDescriptor, handler: RequestHandler, limits: Limits = Limits()) {
+    private let sweep: ConnectionSweep
+    private var sweepArmed = false
+    /// Counted between sweeps, logged by the next one (one line per kind
+    /// per sweep, however many clients misbehave).
+    private var refused = 0
+    private var refusedForDescriptors = 0
+    private var timedOut = 0
+    private var closedIdle = 0
+    /// Held so that, out of descriptors, a pending connection can still be
+    /// accepted, told why and closed rather than left in the backlog.
+    private var spareDescriptor: FileDescriptor?
+    private let tooManyConnectionsLine: [UInt8]
+
+    public init(loop: EventLoop, listener: FileDescriptor, handler: RequestHandler, limits: Limits = Limits(), name: String? = nil) {
         self.loop = loop
         self.listener = listener
         self.handler = handler
         self.limits = limits
+        self.name = name
+        sweep = ConnectionSweep(limits)
+        var line: [UInt8] = []
+        ResponseWriter.appendError(&line, id: nil, status: 503, code: "too_many_connections",
+                                   message: "this worker already serves \(limits.maxConnections) connections, its limit; retry later, reuse a connection, or raise the limit (berth serve --max-connections, or max_connections in the plugin's settings)")
+        tooManyConnectionsLine = line
     }
+
+    deinit { spareDescriptor?.close() }
 
     public var connectionCount: Int { connections.count }
     private var draining: Bool { onDrained != nil }
@@ -38,6 +82,7 @@ public final class LineServer {
         try listener.setNonBlocking()
         try loop.register(listener, .readable) { [unowned self] _ in self.acceptPending() }
         accepting = true
+        spareDescriptor = try? FileDescriptor.open("/dev/null", O_RDONLY)
     }
 
     /// Stops accepting and winds connections down without failing a request
@@ -103,13 +148,21 @@ public final class LineServer {
             let accepted: FileDescriptor?
             do {
                 accepted = try UnixSocket.accept(listener)
+            } catch let error as Errno where error.code == EMFILE || error.code == ENFILE {
+                if refuseWithSpareDescriptor() { continue }
+                Log.error("\(error); new connections wait until a connection closes", plugin: name)
+                return
             } catch {
-                // EMFILE and friends: retry on the next event rather than
-                // spinning; the listener stays readable.
-                Log.error("\(error); new connections wait until a connection closes")
+                Log.error("\(error); new connections wait until a connection closes", plugin: name)
                 return
             }
             guard let fd = accepted else { return }
+            if connections.count >= limits.maxConnections {
+                refuse(fd, tooManyConnectionsLine)
+                refused += 1
+                continue
+            }
+            armSweep()
             let connection = Connection(fd: fd)
             connections[fd.rawValue] = connection
             do {
@@ -159,7 +212,12 @@ public final class LineServer {
         connection.input.commit(n)
         connection.receivedAt = Clock.monotonicNanoseconds()
         answerBuffered(connection)
-        if connection.input.count > limits.maxRequestBytes && !connection.awaitingReply { tooLarge(connection) }
+        // Only a partial request this large is too large: complete ones
+        // wait here while the client is not reading its answers.
+        if connection.input.count > limits.maxRequestBytes && !connection.awaitingReply
+            && connection.pendingOutput < limits.maxPendingOutput {
+            tooLarge(connection)
+        }
     }
 
     /// Answers the complete requests already read, in order, until output
@@ -219,8 +277,14 @@ public final class LineServer {
     }
 
     private func tooLarge(_ connection: Connection) {
-        ResponseWriter.appendError(&connection.output, id: nil, status: 413, code: "request_too_large",
-                                   message: "request exceeds the limit of \(limits.maxRequestBytes) bytes; send a smaller request or raise the limit (berth serve --max-request-bytes, or max_request_bytes in the plugin's settings)")
+        refuse(connection, status: 413, code: "request_too_large",
+               message: "request exceeds the limit of \(limits.maxRequestBytes) bytes; send a smaller request or raise the limit (berth serve --max-request-bytes, or max_request_bytes in the plugin's settings)")
+    }
+
+    /// Answers an error for the request being read, then drops the rest
+    /// of the client's input and closes (see discard, lingerThenClose).
+    private func refuse(_ connection: Connection, status: Int, code: String, message: String) {
+        ResponseWriter.appendError(&connection.output, id: nil, status: status, code: code, message: message)
         connection.input.consume(connection.input.count)
         connection.framer = RequestFramer()
         connection.closeAfterFlush = true
@@ -279,6 +343,86 @@ public final class LineServer {
         connection.fd.close()
         connections[connection.fd.rawValue] = nil
         checkDrained()
+    }
+
+    // MARK: Connections the server will not serve
+
+    /// One write into the fresh socket's empty buffer always fits the line.
+    private func refuse(_ fd: FileDescriptor, _ line: [UInt8]) {
+        line.withUnsafeBytes { _ = Glibc.write(fd.rawValue, $0.baseAddress, $0.count) }
+        fd.close()
+        armSweep()
+    }
+
+    /// Out of descriptors: frees the spare one to accept a pending client
+    /// and tell it why, so it is not left waiting in the backlog. False
+    /// when there is no spare (it could not be taken back last time).
+    private func refuseWithSpareDescriptor() -> Bool {
+        guard let spare = spareDescriptor else { return false }
+        spare.close()
+        spareDescriptor = nil
+        if let fd = try? UnixSocket.accept(listener) {
+            var line: [UInt8] = []
+            ResponseWriter.appendError(&line, id: nil, status: 503, code: "too_many_connections",
+                                       message: "this worker has no file descriptors left for another connection; retry later")
+            refuse(fd, line)
+            refusedForDescriptors += 1
+        }
+        spareDescriptor = try? FileDescriptor.open("/dev/null", O_RDONLY)
+        return spareDescriptor != nil
+    }
+
+    // MARK: Timeouts
+
+    /// At most one timer, and only while there are connections to watch.
+    private func armSweep() {
+        guard !sweepArmed else { return }
+        sweepArmed = true
+        loop.schedule(afterSeconds: sweep.interval) { [weak self] in self?.sweepConnections() }
+    }
+
+    private func sweepConnections() {
+        sweepArmed = false
+        let now = Clock.monotonicNanoseconds()
+        var late: [Connection] = []
+        var idle: [Connection] = []
+        for connection in connections.values {
+            switch sweep.check(connection, now: now) {
+            case .keep: break
+            case .requestTimedOut: late.append(connection)
+            case .idle: idle.append(connection)
+            }
+        }
+        for connection in late {
+            refuse(connection, status: 408, code: "request_timeout",
+                   message: "the request was not complete \(Self.seconds(limits.requestTimeout)) after its first byte; send each request whole, or raise the deadline (berth serve --request-timeout, or request_timeout in the plugin's settings)")
+            afterWork(connection)
+        }
+        for connection in idle where connections[connection.fd.rawValue] === connection { close(connection) }
+        timedOut += late.count
+        closedIdle += idle.count
+        reportSweep()
+        if !connections.isEmpty { armSweep() }
+    }
+
+    private func reportSweep() {
+        if timedOut > 0 {
+            Log.warn("answered 408 request_timeout to \(timedOut) connection(s) whose request was not complete within \(Self.seconds(limits.requestTimeout)), and closed them; if those clients are merely slow, raise --request-timeout (or request_timeout in the plugin's settings)", plugin: name)
+        }
+        if closedIdle > 0 {
+            Log.debug("closed \(closedIdle) connection(s) idle for \(Self.seconds(limits.idleTimeout))", plugin: name)
+        }
+        if refused > 0 {
+            Log.warn("refused \(refused) connection(s) with 503 too_many_connections: already serving \(limits.maxConnections), the limit; raise --max-connections (or max_connections in the plugin's settings), or have clients reuse connections", plugin: name)
+        }
+        if refusedForDescriptors > 0 {
+            Log.error("refused \(refusedForDescriptors) connection(s) with 503 too_many_connections: out of file descriptors; raise the open-file hard limit (LimitNOFILE= under systemd, ulimit -Hn) or lower max_connections", plugin: name)
+        }
+        (timedOut, closedIdle, refused, refusedForDescriptors) = (0, 0, 0, 0)
+    }
+
+    private static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
     }
 }
 

@@ -73,6 +73,10 @@ public enum WorkerProcess {
         }
         var limits = LineServer.Limits()
         if let bytes = message["max-request-bytes"].flatMap(Int.init) { limits.maxRequestBytes = bytes }
+        if let seconds = message["idle-timeout"].flatMap(Double.init) { limits.idleTimeout = seconds }
+        if let seconds = message["request-timeout"].flatMap(Double.init) { limits.requestTimeout = seconds }
+        if let count = message["max-connections"].flatMap(Int.init) { limits.maxConnections = count }
+        limits.fitMaxConnections(toOpenFileLimit: OpenFileLimit.raiseToHardLimit(), plugin: plugin.name)
         serve(plugin, listener: listener, token: AuthToken(bytes: Array(tokenText.utf8)), limits: limits,
               signals: signals, options: options)
     }
@@ -83,7 +87,7 @@ public enum WorkerProcess {
             let loop = try EventLoop()
             let stats = try SharedStats(mapping: statsBlock)
             let handler = try PluginRequestHandler(plugin: plugin, token: token, stats: stats)
-            let server = LineServer(loop: loop, listener: listener, handler: handler, limits: limits)
+            let server = LineServer(loop: loop, listener: listener, handler: handler, limits: limits, name: plugin.name)
             try server.start()
             var draining = false
             func drain() {
