@@ -143,8 +143,13 @@ public final class LineServer {
         }
     }
 
+    /// Accepts at most a batch per turn of the loop (the listener stays
+    /// readable for the rest): under a flood of short connections, the
+    /// closes of those already accepted are seen before more pile up.
     private func acceptPending() {
-        while accepting {
+        var batch = 0
+        while accepting && batch < 128 {
+            batch += 1
             let accepted: FileDescriptor?
             do {
                 accepted = try UnixSocket.accept(listener)
