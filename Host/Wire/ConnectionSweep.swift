@@ -57,3 +57,31 @@ struct ConnectionSweep {
         return .keep
     }
 }
+
+/// What happened to connections between two passes, logged by the second:
+/// one line per kind, however many clients misbehave.
+struct SweepReport {
+    var timedOut = 0
+    var closedIdle = 0
+    var refused = 0
+    var refusedForDescriptors = 0
+
+    func log(_ limits: LineServer.Limits, name: String?) {
+        if timedOut > 0 {
+            Log.warn("answered 408 request_timeout to \(timedOut) connection(s) whose request was not complete within \(Self.seconds(limits.requestTimeout)), and closed them; if those clients are merely slow, raise --request-timeout (or request_timeout in the plugin's settings)", plugin: name)
+        }
+        if closedIdle > 0 {
+            Log.debug("closed \(closedIdle) connection(s) idle for \(Self.seconds(limits.idleTimeout))", plugin: name)
+        }
+        if refused > 0 {
+            Log.warn("refused \(refused) connection(s) with 503 too_many_connections: already serving \(limits.maxConnections), the limit; raise --max-connections (or max_connections in the plugin's settings), or have clients reuse connections", plugin: name)
+        }
+        if refusedForDescriptors > 0 {
+            Log.error("refused \(refusedForDescriptors) connection(s) with 503 too_many_connections: out of file descriptors; raise the open-file hard limit (LimitNOFILE= under systemd, ulimit -Hn) or lower max_connections", plugin: name)
+        }
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
+    }
+}

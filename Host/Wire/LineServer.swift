@@ -6,35 +6,6 @@ import Glibc
 /// every well-formed request to a RequestHandler. Plugin workers and the
 /// control socket both run on it.
 public final class LineServer {
-    public struct Limits {
-        /// A request larger than this is answered 413 and the connection closed.
-        public var maxRequestBytes = 1 << 20
-        /// Stop reading from a client whose unread answers exceed this.
-        public var maxPendingOutput = 4 << 20
-        /// A connection with no traffic either way for this many seconds
-        /// is closed (0: never).
-        public var idleTimeout = 60.0
-        /// A request not whole this many seconds after its first byte is
-        /// answered 408 and the connection closed (0: no deadline).
-        public var requestTimeout = 10.0
-        /// Connections served at once; the next ones are answered 503 and
-        /// closed.
-        public var maxConnections = 10_000
-        public init() {}
-
-        /// Descriptors a worker keeps for itself and its plugin.
-        static let reservedDescriptors = 64
-
-        /// Caps maxConnections to what the open-file limit allows, so a
-        /// full worker answers 503 instead of failing accept(2) with EMFILE.
-        public mutating func fitMaxConnections(toOpenFileLimit openFiles: Int, plugin: String?) {
-            let room = max(1, openFiles - Limits.reservedDescriptors)
-            guard maxConnections > room else { return }
-            Log.warn("max_connections \(maxConnections) exceeds what the open-file limit of \(openFiles) allows; serving at most \(room) connections (raise the hard limit: LimitNOFILE= under systemd, ulimit -Hn in a shell)", plugin: plugin)
-            maxConnections = room
-        }
-    }
-
     private let loop: EventLoop
     private let listener: FileDescriptor
     private let handler: RequestHandler
@@ -49,12 +20,7 @@ public final class LineServer {
 
     private let sweep: ConnectionSweep
     private var sweepArmed = false
-    /// Counted between sweeps, logged by the next one (one line per kind
-    /// per sweep, however many clients misbehave).
-    private var refused = 0
-    private var refusedForDescriptors = 0
-    private var timedOut = 0
-    private var closedIdle = 0
+    private var report = SweepReport()
     /// Held so that, out of descriptors, a pending connection can still be
     /// accepted, told why and closed rather than left in the backlog.
     private var spareDescriptor: FileDescriptor?
@@ -164,7 +130,7 @@ public final class LineServer {
             guard let fd = accepted else { return }
             if connections.count >= limits.maxConnections {
                 refuse(fd, tooManyConnectionsLine)
-                refused += 1
+                report.refused += 1
                 continue
             }
             armSweep()
@@ -371,7 +337,7 @@ public final class LineServer {
             ResponseWriter.appendError(&line, id: nil, status: 503, code: "too_many_connections",
                                        message: "this worker has no file descriptors left for another connection; retry later")
             refuse(fd, line)
-            refusedForDescriptors += 1
+            report.refusedForDescriptors += 1
         }
         spareDescriptor = try? FileDescriptor.open("/dev/null", O_RDONLY)
         return spareDescriptor != nil
@@ -400,34 +366,15 @@ public final class LineServer {
         }
         for connection in late {
             refuse(connection, status: 408, code: "request_timeout",
-                   message: "the request was not complete \(Self.seconds(limits.requestTimeout)) after its first byte; send each request whole, or raise the deadline (berth serve --request-timeout, or request_timeout in the plugin's settings)")
+                   message: "the request was not complete \(SweepReport.seconds(limits.requestTimeout)) after its first byte; send each request whole, or raise the deadline (berth serve --request-timeout, or request_timeout in the plugin's settings)")
             afterWork(connection)
         }
         for connection in idle where connections[connection.fd.rawValue] === connection { close(connection) }
-        timedOut += late.count
-        closedIdle += idle.count
-        reportSweep()
+        report.timedOut += late.count
+        report.closedIdle += idle.count
+        report.log(limits, name: name)
+        report = SweepReport()
         if !connections.isEmpty { armSweep() }
-    }
-
-    private func reportSweep() {
-        if timedOut > 0 {
-            Log.warn("answered 408 request_timeout to \(timedOut) connection(s) whose request was not complete within \(Self.seconds(limits.requestTimeout)), and closed them; if those clients are merely slow, raise --request-timeout (or request_timeout in the plugin's settings)", plugin: name)
-        }
-        if closedIdle > 0 {
-            Log.debug("closed \(closedIdle) connection(s) idle for \(Self.seconds(limits.idleTimeout))", plugin: name)
-        }
-        if refused > 0 {
-            Log.warn("refused \(refused) connection(s) with 503 too_many_connections: already serving \(limits.maxConnections), the limit; raise --max-connections (or max_connections in the plugin's settings), or have clients reuse connections", plugin: name)
-        }
-        if refusedForDescriptors > 0 {
-            Log.error("refused \(refusedForDescriptors) connection(s) with 503 too_many_connections: out of file descriptors; raise the open-file hard limit (LimitNOFILE= under systemd, ulimit -Hn) or lower max_connections", plugin: name)
-        }
-        (timedOut, closedIdle, refused, refusedForDescriptors) = (0, 0, 0, 0)
-    }
-
-    private static func seconds(_ value: Double) -> String {
-        value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
     }
 }
 
