@@ -24,6 +24,7 @@ public final class LineServer {
     /// Held so that, out of descriptors, a pending connection can still be
     /// accepted, told why and closed rather than left in the backlog.
     private var spareDescriptor: FileDescriptor?
+    private var acceptPaused = false
     private let tooManyConnectionsLine: [UInt8]
 
     public init(loop: EventLoop, listener: FileDescriptor, handler: RequestHandler, limits: Limits = Limits(), name: String? = nil) {
@@ -121,11 +122,9 @@ public final class LineServer {
                 accepted = try UnixSocket.accept(listener)
             } catch let error as Errno where error.code == EMFILE || error.code == ENFILE {
                 if refuseWithSpareDescriptor() { continue }
-                Log.error("\(error); new connections wait until a connection closes", plugin: name)
-                return
+                return pauseAccepting(error)
             } catch {
-                Log.error("\(error); new connections wait until a connection closes", plugin: name)
-                return
+                return pauseAccepting(error)
             }
             guard let fd = accepted else { return }
             if connections.count >= limits.maxConnections {
@@ -313,6 +312,7 @@ public final class LineServer {
         loop.forget(connection.fd)
         connection.fd.close()
         connections[connection.fd.rawValue] = nil
+        if acceptPaused { resumeAccepting() }
         checkDrained()
     }
 
@@ -343,6 +343,23 @@ public final class LineServer {
         return spareDescriptor != nil
     }
 
+    /// accept(2) failed and no spare descriptor is left to answer with: the
+    /// listener, still readable, would wake the loop at once forever, so it
+    /// is not watched until a connection closes or the next sweep.
+    private func pauseAccepting(_ error: Error) {
+        Log.error("\(error); new connections wait until a connection closes", plugin: name)
+        acceptPaused = true
+        loop.modify(listener, [])
+        armSweep()
+    }
+
+    private func resumeAccepting() {
+        acceptPaused = false
+        guard accepting else { return }
+        if spareDescriptor == nil { spareDescriptor = try? FileDescriptor.open("/dev/null", O_RDONLY) }
+        loop.modify(listener, .readable)
+    }
+
     // MARK: Timeouts
 
     /// At most one timer, and only while there are connections to watch.
@@ -354,6 +371,7 @@ public final class LineServer {
 
     private func sweepConnections() {
         sweepArmed = false
+        if acceptPaused { resumeAccepting() }
         let now = Clock.monotonicNanoseconds()
         var late: [Connection] = []
         var idle: [Connection] = []
@@ -374,7 +392,7 @@ public final class LineServer {
         report.closedIdle += idle.count
         report.log(limits, name: name)
         report = SweepReport()
-        if !connections.isEmpty { armSweep() }
+        if !connections.isEmpty || acceptPaused { armSweep() }
     }
 }
 

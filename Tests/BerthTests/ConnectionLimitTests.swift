@@ -22,9 +22,11 @@ final class E2EConnectionLimitTests: BerthTestCase {
         XCTAssertTrue(refused.errorMessage?.contains("already serves 5 connections") == true, refused.line)
         XCTAssertTrue(refused.errorMessage?.contains("--max-connections") == true, refused.line)
         XCTAssertTrue(try silent.isClosedByServer())
-        // One that sent a request first gets the same line, not a reset.
+        // One that sends a request at once gets the same line, not a reset
+        // (its write may find the server gone already: the line still waits).
         let eager = try connect("cecho")
-        XCTAssertEqual(try eager.call("GET", "/ping").errorCode, "too_many_connections")
+        try? eager.write(WireRequest.line("GET", "/ping") + "\n")
+        XCTAssertEqual(try eager.readResponse().errorCode, "too_many_connections")
         try host.waitForLog(containing: "refused ")
         XCTAssertTrue(host.logText.contains("with 503 too_many_connections: already serving 5"), host.logText)
 
@@ -63,6 +65,67 @@ final class E2EConnectionLimitTests: BerthTestCase {
         }
         XCTAssertFalse(host.logText.contains("refused"), host.logText)
         XCTAssertEqual(try workerPID("cecho"), worker)
+    }
+
+    /// `GET /hog` lowers the worker's soft open-file limit to 256 and opens
+    /// /dev/null until none is left; `GET /release` gives them all back.
+    private static let descriptorHog = TestPlugins.prelude + """
+    #include <fcntl.h>
+    #include <stdio.h>
+    #include <sys/resource.h>
+    static int held[256];
+    static int count;
+    static struct rlimit original;
+    static void hog(const berth_request *req, void *u) {
+        (void)u;
+        getrlimit(RLIMIT_NOFILE, &original);
+        struct rlimit low = {256, original.rlim_max};
+        setrlimit(RLIMIT_NOFILE, &low);
+        int fd;
+        while (count < 256 && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0) held[count++] = fd;
+        char body[64];
+        snprintf(body, sizeof body, "{\\"held\\":%d}", count);
+        answer(req, body);
+    }
+    static void release(const berth_request *req, void *u) {
+        (void)u;
+        while (count > 0) close(held[--count]);
+        setrlimit(RLIMIT_NOFILE, &original);
+        answer(req, "{}");
+    }
+    static void ping(const berth_request *req, void *u) { (void)u; answer(req, "{}"); }
+    static const berth_route routes[] = {
+        {.method = "GET", .pattern = "/hog", .handler = hog, .flags = BERTH_ROUTE_PUBLIC},
+        {.method = "GET", .pattern = "/release", .handler = release, .flags = BERTH_ROUTE_PUBLIC},
+        {.method = "GET", .pattern = "/ping", .handler = ping, .flags = BERTH_ROUTE_PUBLIC},
+    };
+    static const berth_plugin plugin = {
+        BERTH_PLUGIN_HEADER, .name = "hog", .version = "1.0.0", .routes = routes, .route_count = 3,
+    };
+    const berth_plugin *berth_plugin_entry(void) { return &plugin; }
+    """
+
+    func testAWorkerOutOfDescriptorsStillAnswers503AndRecovers() throws {
+        try PluginBuilder.build(Self.descriptorHog, fileName: "libhog.so", into: sandbox.plugins)
+        let host = try startHost()
+        let worker = try workerPID("hog")
+        let hogger = try connect("hog")
+        let held = try hogger.call("GET", "/hog")
+        XCTAssertGreaterThan(jsonInt(held.dataObject?["held"]) ?? 0, 0, held.line)
+
+        // No descriptor left for a connection: told so, and closed, not
+        // left waiting in the backlog (the old accept loop spun on EMFILE).
+        for _ in 0..<3 {
+            let refused = try connect("hog").readResponse()
+            XCTAssertEqual(refused.status, 503, refused.line)
+            XCTAssertEqual(refused.errorCode, "too_many_connections", refused.line)
+            XCTAssertTrue(refused.errorMessage?.contains("no file descriptors left") == true, refused.line)
+        }
+        try host.waitForLog(containing: "connection(s) with 503 too_many_connections: out of file descriptors")
+
+        XCTAssertEqual(try hogger.call("GET", "/release").status, 200)
+        XCTAssertEqual(try connect("hog").call("GET", "/ping").status, 200)
+        XCTAssertEqual(try workerPID("hog"), worker)
     }
 
     /// Host and workers raise their soft open-file limit to the hard one, so
