@@ -15,11 +15,11 @@ final class E2EClientTimeoutTests: BerthTestCase {
         XCTAssertEqual(try answered.call("GET", "/ping").status, 200)
         let busy = try connect("cecho")
 
-        // The busy client sends a request every 0.3 s for 2 s: never idle
+        // The busy client sends a request every 0.2 s for 2.2 s: never idle
         // for a whole second, so never closed.
-        for i in 0..<7 {
+        for i in 0..<11 {
             XCTAssertEqual(try busy.call("GET", "/ping", id: "\(i)").rawID, "\(i)")
-            usleep(300_000)
+            usleep(200_000)
         }
         // The quiet ones were closed without a word (the receive timeout,
         // 5 s, bounds each wait).
@@ -27,7 +27,7 @@ final class E2EClientTimeoutTests: BerthTestCase {
         XCTAssertTrue(try answered.isClosedByServer(), "an idle connection stayed open after its answer")
         let closedAfter = Date().timeIntervalSince(connectedAt)
         XCTAssertGreaterThanOrEqual(closedAfter, 1, "closed before the idle timeout")
-        XCTAssertEqual(try busy.call("GET", "/ping", id: "7").rawID, "7")
+        XCTAssertEqual(try busy.call("GET", "/ping", id: "11").rawID, "11")
         try host.waitForLog(containing: "closed 1 connection(s) idle for 1 s")
         XCTAssertEqual(try workerPID("cecho"), worker)
     }
