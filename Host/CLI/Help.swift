@@ -37,6 +37,10 @@ enum Help {
                                mode 0600, read again on every reload
       --instances N            worker processes per plugin (1)
       --max-request-bytes N    larger requests get 413 (1048576)
+      --idle-timeout S         close connections quiet for S seconds; 0: never (60)
+      --read-timeout S         408 for a request not whole S s after its first
+                               byte; 0: no deadline (10)
+      --max-connections N      connections per worker; past it, 503 (10000)
       --drain-seconds S        how long stopping workers may finish requests (10)
       --request-timeout S      a handler running longer: 504, worker replaced (30; 0: none)
       --crash-limit N          more crashes than this within --crash-window

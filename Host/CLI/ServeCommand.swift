@@ -21,7 +21,8 @@ enum ServeCommand {
         var watch = false
         do {
             let arguments = try Arguments(raw, valued: ["plugins", "run-dir", "max-request-bytes", "drain-seconds", "log-format", "log-level",
-                                                        "instances", "crash-limit", "crash-window", "request-timeout", "tokens"], flags: ["watch"])
+                                                        "instances", "crash-limit", "crash-window", "request-timeout", "tokens",
+                                                        "idle-timeout", "read-timeout", "max-connections"], flags: ["watch"])
             watch = arguments.flags.contains("watch")
             if let extra = arguments.positional.first { throw Arguments.Problem(description: "unexpected argument \(extra)") }
             configuration.pluginsDirectory = arguments.options["plugins"] ?? configuration.pluginsDirectory
@@ -30,6 +31,9 @@ enum ServeCommand {
             if let bytes = try arguments.number("max-request-bytes") { configuration.maxRequestBytes = max(64, Int(bytes)) }
             if let drain = try arguments.number("drain-seconds") { configuration.drainSeconds = drain }
             if let timeout = try arguments.number("request-timeout") { configuration.requestTimeoutSeconds = min(timeout, 86400) }
+            if let seconds = try arguments.number("idle-timeout") { configuration.idleTimeout = seconds }
+            if let seconds = try arguments.number("read-timeout") { configuration.readTimeout = seconds }
+            if let count = try arguments.number("max-connections") { configuration.maxConnections = Int(min(1_000_000, max(1, count))) }
             if let instances = try arguments.number("instances") { configuration.instances = min(64, max(1, Int(instances))) }
             if let limit = try arguments.number("crash-limit") { configuration.crashLimit = Int(limit) }
             if let window = try arguments.number("crash-window") { configuration.crashWindowSeconds = window }
@@ -47,6 +51,7 @@ enum ServeCommand {
             usageError("\(error)", help: Help.serve)
         }
         configuration.executable = ChildProcess.currentExecutable()
+        OpenFileLimit.raiseToHardLimit()
 
         do {
             let host = try Host(configuration, watch: watch)
@@ -92,7 +97,12 @@ final class Host {
         try UnixSocket.replaceIfStale(configuration.controlSocketPath)
         controlListener = try UnixSocket.listen(at: configuration.controlSocketPath, mode: 0o660)
         let handler = ControlHandler(supervisor: supervisor, configuration: configuration)
-        control = LineServer(loop: loop, listener: controlListener, handler: handler)
+        // A few operators and scripts with small requests; the timeouts keep
+        // their defaults (a POST /reload waiting for its answer is not idle).
+        var controlLimits = LineServer.Limits()
+        controlLimits.maxConnections = 256
+        controlLimits.maxRequestBytes = 64 << 10
+        control = LineServer(loop: loop, listener: controlListener, handler: handler, limits: controlLimits)
         handler.server = control
         handler.onReload = { [unowned self] done in self.supervisor.reload(reason: "POST /reload", done) }
         // Once per reload that runs, however many asked for it meanwhile.

@@ -4,6 +4,13 @@ public struct Configuration {
     public var runDirectory = "run"
     /// Requests above this many bytes get 413 and the connection is closed.
     public var maxRequestBytes = 1 << 20
+    /// A connection with no traffic either way for this long is closed.
+    public var idleTimeout = 60.0
+    /// A request must arrive whole within this many seconds of its first
+    /// byte, or it gets 408 and the connection is closed.
+    public var readTimeout = 10.0
+    /// Connections one worker serves at once; past it, 503.
+    public var maxConnections = 10_000
     /// How long a stopping worker may take to finish in-flight requests.
     public var drainSeconds = 10.0
     /// How long a handler may run before its client gets 504 and its worker

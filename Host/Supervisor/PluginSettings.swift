@@ -10,6 +10,9 @@ import BerthWire
 ///       "instances": 2,                  worker processes sharing the socket
 ///       "drain_seconds": 10,             bound on finishing in-flight requests
 ///       "max_request_bytes": 1048576,    larger requests get 413
+///       "idle_timeout": 60,              close connections quiet this long
+///       "read_timeout": 10,              408 for a request not whole by then
+///       "max_connections": 10000,        per worker; past it, 503
 ///       "environment": {"KEY": "value"}, added to the worker's environment
 ///       "config": {...},                 any JSON, handed to the plugin's init
 ///       "request_timeout_seconds": 30,   a handler running longer: 504, worker replaced
@@ -22,6 +25,9 @@ public struct PluginSettings: Equatable {
     public var instances = 1
     public var drainSeconds: Double
     public var maxRequestBytes: Int
+    public var idleTimeout: Double
+    public var readTimeout: Double
+    public var maxConnections: Int
     /// 0: no limit.
     public var requestTimeoutSeconds: Double
     /// "GET /slow" (method and pattern as the plugin declares them) to
@@ -62,6 +68,9 @@ public struct PluginSettings: Equatable {
     public init(defaults: Configuration) {
         drainSeconds = defaults.drainSeconds
         maxRequestBytes = defaults.maxRequestBytes
+        idleTimeout = defaults.idleTimeout
+        readTimeout = defaults.readTimeout
+        maxConnections = defaults.maxConnections
         instances = defaults.instances
         requestTimeoutSeconds = defaults.requestTimeoutSeconds
     }
@@ -109,6 +118,12 @@ public struct PluginSettings: Equatable {
             case "max_request_bytes":
                 guard let n = value.numberValue, n >= 64, n <= Double(1 << 30) else { throw invalid(key, "must be a number of bytes from 64 to 1073741824") }
                 settings.maxRequestBytes = Int(n)
+            case "idle_timeout", "read_timeout":
+                guard let n = value.numberValue, n >= 0, n <= 86400 else { throw invalid(key, "must be a number of seconds from 0 (no timeout) to 86400") }
+                if key == "idle_timeout" { settings.idleTimeout = n } else { settings.readTimeout = n }
+            case "max_connections":
+                guard let n = value.numberValue, n >= 1, n <= 1_000_000, n == n.rounded() else { throw invalid(key, "must be a whole number from 1 to 1000000") }
+                settings.maxConnections = Int(n)
             case "environment":
                 guard case .object(let variables) = value else { throw invalid(key, "must be an object of strings, like {\"LOG_LEVEL\": \"debug\"}") }
                 for (name, variable) in variables {
@@ -167,7 +182,7 @@ public struct PluginSettings: Equatable {
                 }
                 settings.allowedUIDs = uids.map { UInt32($0) }
             default:
-                throw invalid(key, "is not a setting; use instances, drain_seconds, max_request_bytes, environment, config, request_timeout_seconds, route_timeouts, limits, user, group or allowed_uids")
+                throw invalid(key, "is not a setting; use instances, drain_seconds, max_request_bytes, idle_timeout, read_timeout, max_connections, environment, config, request_timeout_seconds, route_timeouts, limits, user, group or allowed_uids")
             }
         }
         if settings.uid != nil && settings.gid == nil {
@@ -185,6 +200,7 @@ public struct PluginSettings: Equatable {
     public static func == (a: PluginSettings, b: PluginSettings) -> Bool {
         a.instances == b.instances && a.drainSeconds == b.drainSeconds && a.maxRequestBytes == b.maxRequestBytes
             && a.environment == b.environment && a.config == b.config && a.allowedUIDs == b.allowedUIDs
+            && a.idleTimeout == b.idleTimeout && a.readTimeout == b.readTimeout && a.maxConnections == b.maxConnections
             && a.requestTimeoutSeconds == b.requestTimeoutSeconds && a.routeTimeouts == b.routeTimeouts
             && a.limits == b.limits && a.uid == b.uid && a.gid == b.gid
     }

@@ -74,9 +74,12 @@ extension Supervisor {
         } catch {
             return generationFailed(slot, generation, "cannot create the socket for \(name): \(error)")
         }
-        var fields = [("token", token.string), ("max-request-bytes", String(generation.settings.maxRequestBytes))]
-            + generation.settings.timeoutFields + scopedTokens.map { ("scoped", $0.channelText) }
-        if let uids = generation.settings.allowedUIDs { fields.append(("allowed-uids", uids.map(String.init).joined(separator: ","))) }
+        let settings = generation.settings
+        var fields = [("token", token.string), ("max-request-bytes", String(settings.maxRequestBytes)),
+                      ("idle-timeout", String(settings.idleTimeout)), ("read-timeout", String(settings.readTimeout)),
+                      ("max-connections", String(settings.maxConnections))]
+            + settings.timeoutFields + scopedTokens.map { ("scoped", $0.channelText) }
+        if let uids = settings.allowedUIDs { fields.append(("allowed-uids", uids.map(String.init).joined(separator: ","))) }
         let serve = ChannelMessage("serve", fields)
         do {
             try UnixSocket.sendMessage(worker.channel, serve.encoded(), passing: listener)
@@ -247,7 +250,7 @@ extension Supervisor {
     func startUnavailable(_ slot: PluginSlot, _ reason: String) {
         guard slot.unavailable == nil, let name = slot.name,
               let listener = try? listeners.listener(for: name, at: configuration.socketPath(for: name)) else { return }
-        let server = LineServer(loop: loop, listener: listener, handler: UnavailableResponder(plugin: name, reason: reason))
+        let server = LineServer(loop: loop, listener: listener, handler: UnavailableResponder(plugin: name, reason: reason), name: name)
         if (try? server.start()) != nil { slot.unavailable = server }
     }
 

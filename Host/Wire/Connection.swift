@@ -26,6 +26,14 @@ final class Connection {
     /// The client's credentials, read once at accept (SO_PEERCRED).
     var peer = PeerCredentials.unknown
 
+    // What the last ConnectionSweep pass saw; 0 times are "not seen yet".
+    var sweepAnswered = 0
+    var sweepSent = 0
+    /// The last traffic either way.
+    var progressAt: UInt64 = 0
+    /// When the request being read was first seen unfinished.
+    var requestSince: UInt64 = 0
+
     init(fd: FileDescriptor) {
         self.fd = fd
     }

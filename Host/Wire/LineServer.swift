@@ -6,30 +6,41 @@ import Glibc
 /// every well-formed request to a RequestHandler. Plugin workers and the
 /// control socket both run on it.
 public final class LineServer {
-    public struct Limits {
-        /// A request larger than this is answered 413 and the connection closed.
-        public var maxRequestBytes = 1 << 20
-        /// Stop reading from a client whose unread answers exceed this.
-        public var maxPendingOutput = 4 << 20
-        public init() {}
-    }
-
     private let loop: EventLoop
     private let listener: FileDescriptor
     private let handler: RequestHandler
     private let limits: Limits
+    /// Tags this server's log lines (the plugin's name in a worker).
+    private let name: String?
     private var connections: [Int32: Connection] = [:]
     private var accepting = false
     private var onDrained: (() -> Void)?
     /// The connection whose request the handler is running, for deferReply().
     private var current: Connection?
 
-    public init(loop: EventLoop, listener: FileDescriptor, handler: RequestHandler, limits: Limits = Limits()) {
+    private let sweep: ConnectionSweep
+    private var sweepArmed = false
+    private var report = SweepReport()
+    /// Held so that, out of descriptors, a pending connection can still be
+    /// accepted, told why and closed rather than left in the backlog.
+    private var spareDescriptor: FileDescriptor?
+    private var acceptPaused = false
+    private let tooManyConnectionsLine: [UInt8]
+
+    public init(loop: EventLoop, listener: FileDescriptor, handler: RequestHandler, limits: Limits = Limits(), name: String? = nil) {
         self.loop = loop
         self.listener = listener
         self.handler = handler
         self.limits = limits
+        self.name = name
+        sweep = ConnectionSweep(limits)
+        var line: [UInt8] = []
+        ResponseWriter.appendError(&line, id: nil, status: 503, code: "too_many_connections",
+                                   message: "this worker already serves \(limits.maxConnections) connections, its limit; retry later, reuse a connection, or raise the limit (berth serve --max-connections, or max_connections in the plugin's settings)")
+        tooManyConnectionsLine = line
     }
+
+    deinit { spareDescriptor?.close() }
 
     public var connectionCount: Int { connections.count }
     private var draining: Bool { onDrained != nil }
@@ -38,6 +49,7 @@ public final class LineServer {
         try listener.setNonBlocking()
         try loop.register(listener, .readable) { [unowned self] _ in self.acceptPending() }
         accepting = true
+        spareDescriptor = try? FileDescriptor.open("/dev/null", O_RDONLY)
     }
 
     /// Stops accepting and winds connections down without failing a request
@@ -98,18 +110,29 @@ public final class LineServer {
         }
     }
 
+    /// Accepts at most a batch per turn of the loop (the listener stays
+    /// readable for the rest): under a flood of short connections, the
+    /// closes of those already accepted are seen before more pile up.
     private func acceptPending() {
-        while accepting {
+        var batch = 0
+        while accepting && batch < 128 {
+            batch += 1
             let accepted: FileDescriptor?
             do {
                 accepted = try UnixSocket.accept(listener)
+            } catch let error as Errno where error.code == EMFILE || error.code == ENFILE {
+                if refuseWithSpareDescriptor() { continue }
+                return pauseAccepting(error)
             } catch {
-                // EMFILE and friends: retry on the next event rather than
-                // spinning; the listener stays readable.
-                Log.error("\(error); new connections wait until a connection closes")
-                return
+                return pauseAccepting(error)
             }
             guard let fd = accepted else { return }
+            if connections.count >= limits.maxConnections {
+                refuse(fd, tooManyConnectionsLine)
+                report.refused += 1
+                continue
+            }
+            armSweep()
             let connection = Connection(fd: fd)
             connections[fd.rawValue] = connection
             do {
@@ -170,7 +193,12 @@ public final class LineServer {
         connection.input.commit(n)
         connection.receivedAt = Clock.monotonicNanoseconds()
         answerBuffered(connection)
-        if connection.input.count > limits.maxRequestBytes && !connection.awaitingReply { tooLarge(connection) }
+        // Only a partial request this large is too large: complete ones
+        // wait here while the client is not reading its answers.
+        if connection.input.count > limits.maxRequestBytes && !connection.awaitingReply
+            && connection.pendingOutput < limits.maxPendingOutput {
+            tooLarge(connection)
+        }
     }
 
     /// Answers the complete requests already read, in order, until output
@@ -263,8 +291,14 @@ public final class LineServer {
     }
 
     private func tooLarge(_ connection: Connection) {
-        ResponseWriter.appendError(&connection.output, id: nil, status: 413, code: "request_too_large",
-                                   message: "request exceeds the limit of \(limits.maxRequestBytes) bytes; send a smaller request or raise the limit (berth serve --max-request-bytes, or max_request_bytes in the plugin's settings)")
+        refuse(connection, status: 413, code: "request_too_large",
+               message: "request exceeds the limit of \(limits.maxRequestBytes) bytes; send a smaller request or raise the limit (berth serve --max-request-bytes, or max_request_bytes in the plugin's settings)")
+    }
+
+    /// Answers an error for the request being read, then drops the rest
+    /// of the client's input and closes (see discard, lingerThenClose).
+    private func refuse(_ connection: Connection, status: Int, code: String, message: String) {
+        ResponseWriter.appendError(&connection.output, id: nil, status: status, code: code, message: message)
         connection.input.consume(connection.input.count)
         connection.framer = RequestFramer()
         connection.closeAfterFlush = true
@@ -322,7 +356,87 @@ public final class LineServer {
         loop.forget(connection.fd)
         connection.fd.close()
         connections[connection.fd.rawValue] = nil
+        if acceptPaused { resumeAccepting() }
         checkDrained()
+    }
+
+    // MARK: Connections the server will not serve
+
+    /// One write into the fresh socket's empty buffer always fits the line.
+    private func refuse(_ fd: FileDescriptor, _ line: [UInt8]) {
+        line.withUnsafeBytes { _ = Glibc.write(fd.rawValue, $0.baseAddress, $0.count) }
+        fd.close()
+        armSweep()
+    }
+
+    /// Out of descriptors: frees the spare one to accept a pending client
+    /// and tell it why, so it is not left waiting in the backlog. False
+    /// when there is no spare (it could not be taken back last time).
+    private func refuseWithSpareDescriptor() -> Bool {
+        guard let spare = spareDescriptor else { return false }
+        spare.close()
+        spareDescriptor = nil
+        if let fd = try? UnixSocket.accept(listener) {
+            var line: [UInt8] = []
+            ResponseWriter.appendError(&line, id: nil, status: 503, code: "too_many_connections",
+                                       message: "this worker has no file descriptors left for another connection; retry later")
+            refuse(fd, line)
+            report.refusedForDescriptors += 1
+        }
+        spareDescriptor = try? FileDescriptor.open("/dev/null", O_RDONLY)
+        return spareDescriptor != nil
+    }
+
+    /// accept(2) failed and no spare descriptor is left to answer with: the
+    /// listener, still readable, would wake the loop at once forever, so it
+    /// is not watched until a connection closes or the next sweep.
+    private func pauseAccepting(_ error: Error) {
+        Log.error("\(error); new connections wait until a connection closes", plugin: name)
+        acceptPaused = true
+        loop.modify(listener, [])
+        armSweep()
+    }
+
+    private func resumeAccepting() {
+        acceptPaused = false
+        guard accepting else { return }
+        if spareDescriptor == nil { spareDescriptor = try? FileDescriptor.open("/dev/null", O_RDONLY) }
+        loop.modify(listener, .readable)
+    }
+
+    // MARK: Timeouts
+
+    /// At most one timer, and only while there are connections to watch.
+    private func armSweep() {
+        guard !sweepArmed else { return }
+        sweepArmed = true
+        loop.schedule(afterSeconds: sweep.interval) { [weak self] in self?.sweepConnections() }
+    }
+
+    private func sweepConnections() {
+        sweepArmed = false
+        if acceptPaused { resumeAccepting() }
+        let now = Clock.monotonicNanoseconds()
+        var late: [Connection] = []
+        var idle: [Connection] = []
+        for connection in connections.values {
+            switch sweep.check(connection, now: now) {
+            case .keep: break
+            case .requestTimedOut: late.append(connection)
+            case .idle: idle.append(connection)
+            }
+        }
+        for connection in late {
+            refuse(connection, status: 408, code: "read_timeout",
+                   message: "the request was not complete \(SweepReport.seconds(limits.readTimeout)) after its first byte; send each request whole, or raise the deadline (berth serve --read-timeout, or read_timeout in the plugin's settings)")
+            afterWork(connection)
+        }
+        for connection in idle where connections[connection.fd.rawValue] === connection { close(connection) }
+        report.timedOut += late.count
+        report.closedIdle += idle.count
+        report.log(limits, name: name)
+        report = SweepReport()
+        if !connections.isEmpty || acceptPaused { armSweep() }
     }
 }
 

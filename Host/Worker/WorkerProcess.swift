@@ -84,6 +84,10 @@ public enum WorkerProcess {
         }
         var limits = LineServer.Limits()
         if let bytes = message["max-request-bytes"].flatMap(Int.init) { limits.maxRequestBytes = bytes }
+        if let seconds = message["idle-timeout"].flatMap(Double.init) { limits.idleTimeout = seconds }
+        if let seconds = message["read-timeout"].flatMap(Double.init) { limits.readTimeout = seconds }
+        if let count = message["max-connections"].flatMap(Int.init) { limits.maxConnections = count }
+        limits.fitMaxConnections(toOpenFileLimit: OpenFileLimit.raiseToHardLimit(), plugin: plugin.name)
         let admin = AuthToken(bytes: Array(tokenText.utf8))
         let allowedUIDs = message["allowed-uids"].map { $0.split(separator: ",").compactMap { UInt32($0) } }
         serve(plugin, listener: listener, admin: admin, tokens: tokenTable(message, admin: admin, plugin: plugin),
@@ -104,7 +108,7 @@ public enum WorkerProcess {
             let stats = try SharedStats(mapping: statsBlock)
             let handler = try PluginRequestHandler(plugin: plugin, tokens: tokens, allowedUIDs: allowedUIDs, stats: stats)
             try Watchdog.prepare(plugin, serve: message, channel: channel)
-            let server = LineServer(loop: loop, listener: listener, handler: handler, limits: limits)
+            let server = LineServer(loop: loop, listener: listener, handler: handler, limits: limits, name: plugin.name)
             try server.start()
             var draining = false
             func drain() {

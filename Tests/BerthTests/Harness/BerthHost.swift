@@ -272,6 +272,21 @@ enum ProcessProbe {
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// VmRSS from /proc/<pid>/status, in KiB.
+    static func residentKiB(_ pid: pid_t) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kib = Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") else {
+            throw HarnessError("no VmRSS in /proc/\(pid)/status")
+        }
+        return kib
+    }
+
+    /// Open descriptors of a process: the entries of /proc/<pid>/fd.
+    static func descriptorCount(_ pid: pid_t) throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+    }
+
     static func waitUntilGoneOrZombie(_ pid: pid_t, timeout: Double = 5) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while !isGoneOrZombie(pid) {

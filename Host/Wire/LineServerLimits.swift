@@ -1,0 +1,35 @@
+import BerthPOSIX
+
+extension LineServer {
+    /// What a server allows each client, and how many clients: plugin
+    /// settings and `berth serve` flags for workers, fixed for the control
+    /// socket. The README's "Limits on clients" explains each.
+    public struct Limits {
+        /// A request larger than this is answered 413 and the connection closed.
+        public var maxRequestBytes = 1 << 20
+        /// Stop reading from a client whose unread answers exceed this.
+        public var maxPendingOutput = 4 << 20
+        /// A connection with no traffic either way for this many seconds
+        /// is closed (0: never).
+        public var idleTimeout = 60.0
+        /// A request not whole this many seconds after its first byte is
+        /// answered 408 and the connection closed (0: no deadline).
+        public var readTimeout = 10.0
+        /// Connections served at once; the next ones are answered 503 and
+        /// closed.
+        public var maxConnections = 10_000
+        public init() {}
+
+        /// Descriptors a worker keeps for itself and its plugin.
+        static let reservedDescriptors = 64
+
+        /// Caps maxConnections to what the open-file limit allows, so a
+        /// full worker answers 503 instead of failing accept(2) with EMFILE.
+        public mutating func fitMaxConnections(toOpenFileLimit openFiles: Int, plugin: String?) {
+            let room = max(1, openFiles - Limits.reservedDescriptors)
+            guard maxConnections > room else { return }
+            Log.warn("max_connections \(maxConnections) exceeds what the open-file limit of \(openFiles) allows; serving at most \(room) connections (raise the hard limit: LimitNOFILE= under systemd, ulimit -Hn in a shell)", plugin: plugin)
+            maxConnections = room
+        }
+    }
+}
