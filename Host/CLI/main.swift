@@ -1,4 +1,5 @@
 import BerthPOSIX
+import BerthWorker
 import Glibc
 
 /// `berth <command>`: serve (the host), worker (started by the host, not
@@ -39,7 +40,7 @@ case "help", "--help", "-h":
         print(Help.overview)
     }
 case "--version", "version":
-    print("berth 0.1.0 (plugin ABI 1.0)")
+    print("berth 0.1.0 (plugin ABI \(PluginLoader.hostABI))")
 default:
     usageError("unknown command \(command)", help: Help.overview)
 }

@@ -15,6 +15,11 @@ struct JSONScanner {
 
     let bytes: UnsafeBufferPointer<UInt8>
     var index: Int
+    /// Whether whitespace skipped so far held a raw '\n' or '\r'. In valid
+    /// JSON that is the only place they can be (strings refuse control
+    /// bytes), so this tells whether a value spans lines without a second
+    /// walk over it.
+    private(set) var sawLineBreak = false
     /// `bytes` as a pointer and a count: the loops below keep their position
     /// in a local and read through these, so the optimizer keeps both in
     /// registers instead of reloading `self` (inout) after every store.
@@ -42,7 +47,10 @@ struct JSONScanner {
     @inline(__always)
     mutating func skipWhitespace() {
         var i = index
-        while i < count && JSONScanner.isWhitespace(base[i]) { i += 1 }
+        while i < count && JSONScanner.isWhitespace(base[i]) {
+            if base[i] == 0x0A || base[i] == 0x0D { sawLineBreak = true }
+            i += 1
+        }
         index = i
     }
 

@@ -7,17 +7,29 @@ public enum JSONValidator {
     /// nil when `bytes` hold exactly one JSON value (whitespace around it
     /// allowed); otherwise the byte offset and what is wrong there.
     public static func problem(in bytes: UnsafeRawBufferPointer) -> (offset: Int, reason: String)? {
+        if case .invalid(let offset, let reason) = check(bytes) { return (offset, reason) }
+        return nil
+    }
+
+    public enum Verdict: Equatable {
+        case valid(spansLines: Bool)
+        case invalid(offset: Int, reason: String)
+    }
+
+    /// One walk: whether `bytes` are one JSON value, and whether it has a
+    /// raw line break (between tokens, the only place valid JSON has one).
+    public static func check(_ bytes: UnsafeRawBufferPointer) -> Verdict {
         let buffer = UnsafeBufferPointer(start: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), count: bytes.count)
         var scanner = JSONScanner(buffer)
         do {
             _ = try scanner.scanValue()
             scanner.skipWhitespace()
-            if !scanner.atEnd { return (scanner.index, "unexpected bytes after the value") }
-            return nil
+            if !scanner.atEnd { return .invalid(offset: scanner.index, reason: "unexpected bytes after the value") }
+            return .valid(spansLines: scanner.sawLineBreak)
         } catch let failure as JSONScanner.Failure {
-            return (failure.offset, failure.message)
+            return .invalid(offset: failure.offset, reason: failure.message)
         } catch {
-            return (scanner.index, "\(error)")
+            return .invalid(offset: scanner.index, reason: "\(error)")
         }
     }
 }

@@ -284,7 +284,7 @@ public final class LineServer {
             method: envelope.httpMethod(in: frame), path: path, query: query, authToken: token,
             data: envelope.data.map { UnsafeBufferPointer(rebasing: frame[$0]) },
             id: envelope.id.map { UnsafeBufferPointer(rebasing: frame[$0]) },
-            headers: envelope.headers.map { UnsafeBufferPointer(rebasing: frame[$0]) },
+            headers: envelope.headers.map { UnsafeBufferPointer(rebasing: frame[$0]) }, spansLines: envelope.spansLines,
             receivedAt: receivedAt, connection: current?.fd.rawValue ?? -1, outputSent: current?.outputSent ?? 0,
             peer: current?.peer ?? .unknown)
         handler.handle(request, into: &output)

@@ -13,6 +13,8 @@ public struct Request {
     public var data: UnsafeBufferPointer<UInt8>?
     public var id: UnsafeBufferPointer<UInt8>?
     public var headers: UnsafeBufferPointer<UInt8>?
+    /// The request had a raw line break between tokens, so `data` may too.
+    public var spansLines = false
     /// CLOCK_MONOTONIC nanoseconds when the read that brought it returned.
     public var receivedAt: UInt64 = 0
     /// The connection's socket, and how much of the output the handler

@@ -20,6 +20,8 @@ public struct RequestEnvelope: Equatable {
     public var authToken: StringMember?
     public var data: Range<Int>?
     public var headers: Range<Int>?
+    /// The frame has a raw '\r' or '\n' between tokens (so `data` may).
+    public var spansLines = false
 
     public init() {}
 
@@ -53,6 +55,7 @@ public struct RequestEnvelope: Equatable {
             try envelope.scanMembers(&scanner, frame)
             scanner.skipWhitespace()
             if !scanner.atEnd { throw scanner.fail("unexpected bytes after the request object") }
+            envelope.spansLines = scanner.sawLineBreak
         } catch let failure as JSONScanner.Failure {
             return Invalid(code: "invalid_json",
                            message: "request is not valid JSON: \(failure.message) at byte \(failure.offset); send one JSON object per line")
@@ -87,7 +90,9 @@ public struct RequestEnvelope: Equatable {
             return nil
         }
         let length = scanner.index
-        if memchr(pending.baseAddress!, 0x0A, length) != nil { return nil }
+        // A '\n' would have ended the frame for the framer; a rare '\r' is
+        // left to the general path too, so `spansLines` stays false here.
+        if scanner.sawLineBreak { return nil }
         var consumed = length
         if consumed < pending.count && pending[consumed] == 0x0D { consumed += 1 }
         if consumed < pending.count && pending[consumed] == 0x0A { consumed += 1 }

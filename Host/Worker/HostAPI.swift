@@ -54,9 +54,14 @@ final class ResponseContext {
     /// exclusivity check per answer.
     let line = UnsafeMutablePointer<[UInt8]>.allocate(capacity: 1)
     private var id: UnsafeBufferPointer<UInt8>?
-    /// The request's own data, which the host has already checked.
+    /// The request's own data, which the host has already checked, and
+    /// whether it may hold a raw line break.
     private var data: UnsafeBufferPointer<UInt8>?
-    private var route = ""
+    private var dataSpansLines = false
+    /// The route being answered, for messages. Not retained: routes live
+    /// as long as the worker.
+    private unowned(unsafe) var routeEntry: LoadedPlugin.RouteEntry?
+    private var route: String { routeEntry?.label ?? "(no route)" }
     private var active = false
     private(set) var status = 0
 
@@ -75,11 +80,13 @@ final class ResponseContext {
         return Unmanaged<ResponseContext>.fromOpaque(opaque).takeUnretainedValue()
     }
 
-    func begin(id: UnsafeBufferPointer<UInt8>?, data: UnsafeBufferPointer<UInt8>?, route: String) {
-        line.pointee.removeAll(keepingCapacity: true)
+    func begin(id: UnsafeBufferPointer<UInt8>?, data: UnsafeBufferPointer<UInt8>?, dataSpansLines: Bool,
+               route: LoadedPlugin.RouteEntry) {
+        if !line.pointee.isEmpty { line.pointee.removeAll(keepingCapacity: true) }
         self.id = id
         self.data = data
-        self.route = route
+        self.dataSpansLines = dataSpansLines
+        self.routeEntry = route
         active = true
         status = 0
     }
@@ -95,17 +102,23 @@ final class ResponseContext {
         // A body that is the request's data, handed back (an echo), was
         // checked when the request was parsed.
         let isRequestData = body.baseAddress == UnsafeRawPointer(data?.baseAddress) && body.count == data?.count
-        if !body.isEmpty, !isRequestData, let problem = JSONValidator.problem(in: body) {
-            self.status = 502
-            ResponseWriter.appendError(&line.pointee, id: id, status: 502, code: "invalid_response",
-                                       message: "plugin \(HostAPI.pluginName) answered \(route) with a body that is not valid JSON (byte \(problem.offset): \(problem.reason)); the plugin must pass respond one JSON value")
-            Log.error("handler for \(route) answered with a body that is not valid JSON (byte \(problem.offset) of \(body.count): \(problem.reason)); the client got 502 invalid_response; fix the handler to pass respond one JSON value", plugin: HostAPI.pluginName)
-            return
+        var spansLines = isRequestData && dataSpansLines
+        if !body.isEmpty, !isRequestData {
+            switch JSONValidator.check(body) {
+            case .valid(let lines):
+                spansLines = lines
+            case .invalid(let offset, let reason):
+                self.status = 502
+                ResponseWriter.appendError(&line.pointee, id: id, status: 502, code: "invalid_response",
+                                           message: "plugin \(HostAPI.pluginName) answered \(route) with a body that is not valid JSON (byte \(offset): \(reason)); the plugin must pass respond one JSON value")
+                Log.error("handler for \(route) answered with a body that is not valid JSON (byte \(offset) of \(body.count): \(reason)); the client got 502 invalid_response; fix the handler to pass respond one JSON value", plugin: HostAPI.pluginName)
+                return
+            }
         }
         // Valid JSON has no raw line break inside a string, so any here is
         // whitespace between tokens (a pretty-printed body): a space means
         // the same and keeps the answer on one line.
-        if let base = body.baseAddress, memchr(base, 0x0A, body.count) != nil || memchr(base, 0x0D, body.count) != nil {
+        if spansLines {
             let flat = body.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 }
             flat.withUnsafeBytes { ResponseWriter.appendSuccess(&line.pointee, id: id, status: status, data: $0) }
             return

@@ -63,7 +63,10 @@ struct LoadedPlugin {
 
 /// Opens a plugin library and checks it before calling anything beyond the
 /// entry function: magic, major ABI version, descriptor size, name, routes.
-enum PluginLoader {
+public enum PluginLoader {
+    /// The ABI this host speaks, as "major.minor" (for `berth --version`).
+    public static let hostABI = "\(BERTH_ABI_MAJOR).\(BERTH_ABI_MINOR)"
+
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }

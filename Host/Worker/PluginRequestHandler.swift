@@ -83,8 +83,8 @@ final class PluginRequestHandler: RequestHandler {
         // decoded into a reused scratch buffer; the rest point into the
         // request. Pointers into the scratch are taken only inside its
         // withUnsafeBufferPointer, so they stay valid for the whole call.
-        decodedScratch.removeAll(keepingCapacity: true)
-        decodedRanges.removeAll(keepingCapacity: true)
+        if !decodedScratch.isEmpty { decodedScratch.removeAll(keepingCapacity: true) }
+        if !decodedRanges.isEmpty { decodedRanges.removeAll(keepingCapacity: true) }
         for range in parameters {
             let raw = UnsafeBufferPointer(rebasing: request.path[range])
             if raw.contains(UInt8(ascii: "%")) {
@@ -96,7 +96,7 @@ final class PluginRequestHandler: RequestHandler {
             }
         }
         return decodedScratch.withUnsafeBufferPointer { decoded in
-            cParameters.removeAll(keepingCapacity: true)
+            if !cParameters.isEmpty { cParameters.removeAll(keepingCapacity: true) }
             for (index, range) in parameters.enumerated() {
                 let value = decodedRanges[index].map { berth_str(UnsafeBufferPointer(rebasing: decoded[$0])) }
                     ?? berth_str(UnsafeBufferPointer(rebasing: request.path[range]))
@@ -113,7 +113,7 @@ final class PluginRequestHandler: RequestHandler {
                         host: UnsafePointer(HostAPI.table),
                         host_private: Unmanaged.passUnretained(context).toOpaque(),
                         peer_pid: request.peer.pid, peer_uid: request.peer.uid, peer_gid: request.peer.gid)
-                    context.begin(id: request.id, data: request.data, route: route.label)
+                    context.begin(id: request.id, data: request.data, dataSpansLines: request.spansLines, route: route)
                     if let watchdog = route.watchdog {
                         // While the handler runs, `out` is not written: the
                         // watchdog may send its unsent part if it never returns.

@@ -41,4 +41,18 @@ final class E2EBadBodyTests: BerthTestCase {
         XCTAssertEqual(jsonInt(entry["restarts"]), 0, "\(entry)")
         XCTAssertEqual(try workerPID("badbody"), pid)
     }
+
+    /// An echoed body is not checked again, but a raw '\r' between its
+    /// tokens (which does not end a request) must still not reach the
+    /// client's line: it is flattened like a pretty-printed body.
+    func testEchoedDataWithARawCarriageReturnStaysOneLine() throws {
+        try sandbox.installExamples()
+        try startHost()
+        let connection = try connect("cecho")
+        let token = try sandbox.token()
+        try connection.write("{\"method\":\"POST\",\"path\":\"/echo\",\"auth_token\":\"\(token)\",\"id\":1,\"data\":{\"a\":\r[1,\r2]}}\n")
+        XCTAssertEqual(try connection.readLine(), #"{"id":1,"status":200,"data":{"a": [1, 2]}}"#)
+        XCTAssertEqual(try connection.call("POST", "/echo", token: token, data: #"{"b":2}"#, id: "2").line,
+                       #"{"id":2,"status":200,"data":{"b":2}}"#)
+    }
 }
