@@ -22,6 +22,8 @@ public struct RequestEnvelope: Equatable {
     public var headers: Range<Int>?
     /// The frame has a raw '\r' or '\n' between tokens (so `data` may).
     public var spansLines = false
+    /// `method` as a method, once validated.
+    public private(set) var validMethod: HTTPMethod?
 
     public init() {}
 
@@ -149,7 +151,7 @@ public struct RequestEnvelope: Equatable {
         }
     }
 
-    private func validationFailure(_ frame: UnsafeBufferPointer<UInt8>) -> Invalid? {
+    private mutating func validationFailure(_ frame: UnsafeBufferPointer<UInt8>) -> Invalid? {
         func invalid(_ code: String, _ message: String) -> Invalid {
             Invalid(code: code, message: message, id: id)
         }
@@ -157,7 +159,8 @@ public struct RequestEnvelope: Equatable {
             return invalid("bad_request", "missing \"method\": add one of \(HTTPMethod.allNames)")
         }
         let methodBytes = frame[method.range]
-        if frame[method.range.lowerBound - 1] != UInt8(ascii: "\"") || HTTPMethod(bytes: methodBytes) == nil {
+        validMethod = frame[method.range.lowerBound - 1] == UInt8(ascii: "\"") ? HTTPMethod(bytes: methodBytes) : nil
+        if validMethod == nil {
             let shown = String(decoding: methodBytes.prefix(32), as: UTF8.self)
             return invalid("bad_request", "unknown method \(shown): use one of \(HTTPMethod.allNames)")
         }
@@ -175,7 +178,7 @@ public struct RequestEnvelope: Equatable {
 
     /// The method, once parse() has succeeded.
     public func httpMethod(in frame: UnsafeBufferPointer<UInt8>) -> HTTPMethod {
-        HTTPMethod(bytes: frame[method!.range])!
+        validMethod ?? HTTPMethod(bytes: frame[method!.range])!
     }
 
     /// A string member's bytes, decoded when it holds escapes.
