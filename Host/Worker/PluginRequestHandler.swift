@@ -19,9 +19,10 @@ final class PluginRequestHandler: RequestHandler {
     private let stats: SharedStats
     private let context = ResponseContext()
     private var parameters: [Range<Int>] = []
-    private var cParameters: [berth_param] = []
+    /// The C parameters of the request being called: plain memory reused
+    /// for every request, so filling them needs no closure and no array.
+    private var cParameters = UnsafeMutableBufferPointer<berth_param>.allocate(capacity: 8)
     private var decodedScratch: [UInt8] = []
-    private var decodedRanges: [Range<Int>?] = []
     /// Answers whose latency is not recorded yet: requests of one read
     /// share its time, so one clock read at the end of the batch times them
     /// all.
@@ -42,8 +43,9 @@ final class PluginRequestHandler: RequestHandler {
         self.allowedUIDs = allowedUIDs
         self.stats = stats
         parameters.reserveCapacity(8)
-        cParameters.reserveCapacity(8)
     }
+
+    deinit { cParameters.deallocate() }
 
     func handle(_ request: Request, into output: inout [UInt8]) {
         let status: Int
@@ -79,66 +81,73 @@ final class PluginRequestHandler: RequestHandler {
     }
 
     private func call(_ route: LoadedPlugin.RouteEntry, _ request: Request, _ output: inout [UInt8]) -> Int {
-        // Parameter values are percent-decoded. The rare encoded one is
-        // decoded into a reused scratch buffer; the rest point into the
-        // request. Pointers into the scratch are taken only inside its
-        // withUnsafeBufferPointer, so they stay valid for the whole call.
-        if !decodedScratch.isEmpty { decodedScratch.removeAll(keepingCapacity: true) }
-        if !decodedRanges.isEmpty { decodedRanges.removeAll(keepingCapacity: true) }
-        for range in parameters {
+        if parameters.count > cParameters.count {
+            cParameters.deallocate()
+            cParameters = .allocate(capacity: parameters.count)
+        }
+        // Parameter values point into the request, percent-decoded only in
+        // the rare case one has an escape.
+        for (index, range) in parameters.enumerated() {
             let raw = UnsafeBufferPointer(rebasing: request.path[range])
-            if raw.contains(UInt8(ascii: "%")) {
-                let start = decodedScratch.count
-                PercentDecoding.decode(raw, into: &decodedScratch)
-                decodedRanges.append(start..<decodedScratch.count)
-            } else {
-                decodedRanges.append(nil)
-            }
+            if raw.contains(UInt8(ascii: "%")) { return callDecoded(route, request, &output) }
+            cParameters[index] = berth_param(name: route.parameterNames[index], value: berth_str(raw))
+        }
+        return invoke(route, request, UnsafeBufferPointer(rebasing: cParameters[0..<parameters.count]), &output)
+    }
+
+    /// A request with an escaped parameter: values decoded into a reused
+    /// scratch buffer, whose pointers are taken (and used) only inside its
+    /// withUnsafeBufferPointer.
+    private func callDecoded(_ route: LoadedPlugin.RouteEntry, _ request: Request, _ output: inout [UInt8]) -> Int {
+        decodedScratch.removeAll(keepingCapacity: true)
+        var decodedRanges: [Range<Int>] = []
+        for range in parameters {
+            let start = decodedScratch.count
+            PercentDecoding.decode(UnsafeBufferPointer(rebasing: request.path[range]), into: &decodedScratch)
+            decodedRanges.append(start..<decodedScratch.count)
         }
         return decodedScratch.withUnsafeBufferPointer { decoded in
-            if !cParameters.isEmpty { cParameters.removeAll(keepingCapacity: true) }
-            for (index, range) in parameters.enumerated() {
-                let value = decodedRanges[index].map { berth_str(UnsafeBufferPointer(rebasing: decoded[$0])) }
-                    ?? berth_str(UnsafeBufferPointer(rebasing: request.path[range]))
-                cParameters.append(berth_param(name: route.parameterNames[index], value: value))
+            for (index, range) in decodedRanges.enumerated() {
+                cParameters[index] = berth_param(name: route.parameterNames[index], value: berth_str(UnsafeBufferPointer(rebasing: decoded[range])))
             }
-            return cParameters.withUnsafeBufferPointer { params in
-                withUnsafeMutablePointer(to: &output) { out in
-                    var cRequest = berth_request(
-                        size: UInt32(MemoryLayout<berth_request>.size),
-                        method: MethodNames.cString(route.method),
-                        path: berth_str(request.path), query: berth_str(request.query),
-                        params: params.baseAddress, param_count: params.count,
-                        body: berth_str(request.data), request_id: berth_str(request.id), headers: berth_str(request.headers),
-                        host: UnsafePointer(HostAPI.table),
-                        host_private: Unmanaged.passUnretained(context).toOpaque(),
-                        peer_pid: request.peer.pid, peer_uid: request.peer.uid, peer_gid: request.peer.gid)
-                    context.begin(id: request.id, data: request.data, dataSpansLines: request.spansLines, route: route)
-                    if let watchdog = route.watchdog {
-                        // While the handler runs, `out` is not written: the
-                        // watchdog may send its unsent part if it never returns.
-                        out.pointee.withUnsafeBufferPointer { queued in
-                            let sent = min(request.outputSent, queued.count)
-                            berth_watchdog_arm(watchdog, request.connection, queued.baseAddress.map { $0 + sent }, queued.count - sent,
-                                               request.id?.baseAddress, request.id?.count ?? 0)
-                            route.handler(&cRequest, route.userData)
-                            berth_watchdog_disarm()
-                        }
-                    } else {
-                        route.handler(&cRequest, route.userData)
-                    }
-                    let status = context.end()
-                    out.pointee.append(contentsOf: context.line.pointee)
-                    if status == 0 {
-                        ResponseWriter.appendError(&out.pointee, id: request.id, status: 500, code: "no_response",
-                                                   message: "plugin \(plugin.name): handler for \(route.label) returned without responding; fix the plugin to call respond or respond_error")
-                        Log.error("handler for \(route.label) returned without responding (request from \(request.peer))", plugin: plugin.name)
-                        return 500
-                    }
-                    return status
-                }
-            }
+            return invoke(route, request, UnsafeBufferPointer(rebasing: cParameters[0..<parameters.count]), &output)
         }
+    }
+
+    private func invoke(_ route: LoadedPlugin.RouteEntry, _ request: Request, _ params: UnsafeBufferPointer<berth_param>,
+                        _ output: inout [UInt8]) -> Int {
+        var cRequest = berth_request(
+            size: UInt32(MemoryLayout<berth_request>.size),
+            method: MethodNames.cString(route.method),
+            path: berth_str(request.path), query: berth_str(request.query),
+            params: params.baseAddress, param_count: params.count,
+            body: berth_str(request.data), request_id: berth_str(request.id), headers: berth_str(request.headers),
+            host: UnsafePointer(HostAPI.table),
+            host_private: Unmanaged.passUnretained(context).toOpaque(),
+            peer_pid: request.peer.pid, peer_uid: request.peer.uid, peer_gid: request.peer.gid)
+        context.begin(id: request.id, data: request.data, dataSpansLines: request.spansLines, route: route)
+        if let watchdog = route.watchdog {
+            // While the handler runs, `output` is not written: the watchdog
+            // may send its unsent part if the handler never returns.
+            output.withUnsafeBufferPointer { queued in
+                let sent = min(request.outputSent, queued.count)
+                berth_watchdog_arm(watchdog, request.connection, queued.baseAddress.map { $0 + sent }, queued.count - sent,
+                                   request.id?.baseAddress, request.id?.count ?? 0)
+                route.handler(&cRequest, route.userData)
+                berth_watchdog_disarm()
+            }
+        } else {
+            route.handler(&cRequest, route.userData)
+        }
+        let status = context.end()
+        output.append(contentsOf: context.line.pointee)
+        if status == 0 {
+            ResponseWriter.appendError(&output, id: request.id, status: 500, code: "no_response",
+                                       message: "plugin \(plugin.name): handler for \(route.label) returned without responding; fix the plugin to call respond or respond_error")
+            Log.error("handler for \(route.label) returned without responding (request from \(request.peer))", plugin: plugin.name)
+            return 500
+        }
+        return status
     }
 }
 
