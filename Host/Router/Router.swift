@@ -3,10 +3,18 @@ import BerthWire
 /// Maps (method, path) to a route's target: a plugin's C handler in a
 /// worker, a closure on the control socket.
 public struct Router<Target> {
-    public struct Route {
+    /// A class, so a match hands out one reference instead of copying the
+    /// pattern's arrays (each copy is retained and released per request).
+    public final class Route {
         public let method: HTTPMethod
         public let pattern: RoutePattern
         public let target: Target
+
+        init(method: HTTPMethod, pattern: RoutePattern, target: Target) {
+            self.method = method
+            self.pattern = pattern
+            self.target = target
+        }
     }
 
     public enum Match {

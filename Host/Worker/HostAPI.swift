@@ -17,8 +17,11 @@ enum HostAPI {
             magic: BERTH_PLUGIN_MAGIC, abi_major: UInt16(BERTH_ABI_MAJOR), abi_minor: UInt16(BERTH_ABI_MINOR),
             size: UInt32(MemoryLayout<berth_host_api>.size),
             respond: { request, status, json, length in
-                guard let context = ResponseContext.of(request) else { return }
-                context.respond(status: Int(status), body: UnsafeRawBufferPointer(start: json, count: json == nil ? 0 : length))
+                // Borrowed, not retained: the context outlives every request.
+                guard let opaque = request?.pointee.host_private else { return }
+                Unmanaged<ResponseContext>.fromOpaque(opaque)._withUnsafeGuaranteedRef {
+                    $0.respond(status: Int(status), body: UnsafeRawBufferPointer(start: json, count: json == nil ? 0 : length))
+                }
             },
             respond_error: { request, status, code, message in
                 guard let context = ResponseContext.of(request) else { return }

@@ -19,11 +19,12 @@ func handleRequest(_ req: UnsafePointer<berth_request>?, _ userData: UnsafeMutab
     // A host that passes no request or no route has nothing to answer to;
     // it replies "no_response" itself.
     guard let req, let userData else { return }
-    let box = Unmanaged<RouteBox>.fromOpaque(userData).takeUnretainedValue()
-
+    // Borrowed, not retained: route boxes live as long as the process.
     let response: Response
     do {
-        response = try box.handler(Request(req, names: box.parameterNames))
+        response = try Unmanaged<RouteBox>.fromOpaque(userData)._withUnsafeGuaranteedRef { box in
+            try box.handler(Request(req, names: box.parameterNames))
+        }
     } catch let error as PluginError {
         respondError(req, error)
         return
