@@ -53,12 +53,12 @@ public struct Router<Target> {
     /// unspecialized generic looked up type metadata on every request.
     @inlinable
     public func match(_ method: HTTPMethod, _ path: UnsafeBufferPointer<UInt8>, parameters: inout [Range<Int>]) -> Match {
-        var pathMatched = false
-        for route in routes where route.pattern.match(path, &parameters) {
-            if route.method == method { return .found(route) }
-            pathMatched = true
+        // The method is compared first: it is cheaper than the path, and
+        // only a miss needs to know whether the path exists for another one.
+        for route in routes where route.method == method && route.pattern.match(path, &parameters) {
+            return .found(route)
         }
-        guard pathMatched else { return .notFound }
+        guard routes.contains(where: { $0.pattern.match(path, &parameters) }) else { return .notFound }
         var allowed: [HTTPMethod] = []
         var scratch: [Range<Int>] = []
         for route in routes where route.pattern.match(path, &scratch) && !allowed.contains(route.method) {
