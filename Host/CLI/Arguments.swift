@@ -42,8 +42,9 @@ struct Arguments {
 
     func number(_ name: String) throws -> Double? {
         guard let text = options[name] else { return nil }
-        guard let value = Double(text), value >= 0 else {
-            throw Problem(description: "--\(name) needs a non-negative number, not \"\(text)\"")
+        // Bounded, so converting to Int can never trap ("--instances 1e30").
+        guard let value = Double(text), value >= 0, value <= 1e9 else {
+            throw Problem(description: "--\(name) needs a non-negative number up to 1000000000, not \"\(text)\"")
         }
         return value
     }

@@ -68,6 +68,8 @@ final class E2EServeOptionsTests: BerthTestCase {
     func testInvalidOptionValuesAreRefused() throws {
         for (arguments, message) in [(["--log-format", "xml"], "--log-format is text or json"),
                                      (["--max-request-bytes", "lots"], "--max-request-bytes needs a non-negative number"),
+                                     (["--instances", "1e30"], "--instances needs a non-negative number up to 1000000000, not \"1e30\""),
+                                     (["--crash-limit", "inf"], "--crash-limit needs a non-negative number"),
                                      (["--log-level", "loud"], "--log-level is debug, info, warn or error")] {
             let result = try Command.run(BuildProducts.berth, ["serve", "--run-dir", sandbox.run] + arguments,
                                          environment: TestEnvironment.berth)
