@@ -38,7 +38,17 @@ enum EnvelopeChecks {
             let expected = ReferenceJSON.unescape(UnsafeBufferPointer(rebasing: frame[member.range]))
             check(decoded == expected, "\(show(frame[member.range])) decoded to \(show(decoded)), expected \(show(expected))")
         }
+        checkSpansLines(envelope, frame)
         return envelope
+    }
+
+    /// A request whose raw JSON members hold a line break says so: the
+    /// worker then flattens an echoed body to keep its answer one line.
+    static func checkSpansLines(_ envelope: RequestEnvelope, _ frame: UnsafeBufferPointer<UInt8>) {
+        for member in [envelope.data, envelope.id, envelope.headers].compactMap({ $0 })
+        where frame[member].contains(where: { $0 == 0x0A || $0 == 0x0D }) {
+            check(envelope.spansLines, "\(show(frame[member])) holds a line break, but spansLines is false")
+        }
     }
 
     /// The last top-level member of each name the host reads (JSON leaves

@@ -98,7 +98,16 @@ enum FramingChecks {
         let invalid = RequestEnvelope.parse(UnsafeBufferPointer(rebasing: pending[0..<parsed.frame.length]), into: &separate)
         check(parsed.invalid?.code == invalid?.code && parsed.invalid?.message == invalid?.message && parsed.invalid?.id == invalid?.id,
               "one walk over \(show(pending)) said \(String(describing: parsed.invalid)), parse said \(String(describing: invalid))")
-        if invalid == nil { check(envelope == separate, "one walk over \(show(pending)) read other members than parse") }
+        if invalid == nil {
+            // spansLines may differ: parse also counts a '\r' before the
+            // object, which costs only a needless walk over echoed data.
+            // What it promises is checked in EnvelopeChecks.
+            var (oneWalk, general) = (envelope, separate)
+            oneWalk.spansLines = false
+            general.spansLines = false
+            check(oneWalk == general, "one walk over \(show(pending)) read other members than parse")
+            EnvelopeChecks.checkSpansLines(envelope, pending)
+        }
         return parsed.frame
     }
 }
