@@ -51,3 +51,12 @@ let package = Package(
                     path: "Tests/BerthTests"),
     ]
 )
+
+// The fuzz target (Fuzz/run): declared only when BERTH_FUZZ is set, so the
+// normal swift build and swift test never compile or link it. It has no
+// main: libFuzzer's, linked in by --sanitize=fuzzer, drives it.
+if Context.environment["BERTH_FUZZ"] != nil {
+    package.targets.append(.executableTarget(name: "BerthFuzz",
+                                             dependencies: ["BerthWire", "BerthRouter"],
+                                             path: "Fuzz/Sources"))
+}

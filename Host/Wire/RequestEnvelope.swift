@@ -51,7 +51,10 @@ public struct RequestEnvelope: Equatable {
             scanner.skipWhitespace()
             guard !scanner.atEnd, frame[scanner.index] == UInt8(ascii: "{") else {
                 // Tell "valid JSON but not an object" from "not JSON".
+                // "0x" or "[1] junk" is not JSON at all: say invalid_json.
                 _ = try scanner.scanValue()
+                scanner.skipWhitespace()
+                if !scanner.atEnd { throw scanner.fail("unexpected bytes after the value") }
                 return Invalid(code: "bad_request", message: "the request must be a JSON object like {\"method\":\"GET\",\"path\":\"/x\"}")
             }
             try envelope.scanMembers(&scanner, frame)

@@ -43,14 +43,17 @@ public struct RequestFramer {
             }
             let byte = bytes[i]
             if inString {
-                if escaped {
+                // A newline ends the frame even right after a backslash:
+                // "\<newline>" is no escape, and letting it through made a
+                // malformed line swallow the start of the next request.
+                if byte == UInt8(ascii: "\n") {
+                    return finish(length: i, consumed: i + 1)
+                } else if escaped {
                     escaped = false
                 } else if byte == UInt8(ascii: "\\") {
                     escaped = true
                 } else if byte == UInt8(ascii: "\"") {
                     inString = false
-                } else if byte == UInt8(ascii: "\n") {
-                    return finish(length: i, consumed: i + 1)
                 }
                 i += 1
                 continue

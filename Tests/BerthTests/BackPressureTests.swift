@@ -55,11 +55,13 @@ final class E2EBackPressureTests: BerthTestCase {
         print("back-pressure: the client sent \(flood.sent) bytes (\(flood.completeRequests) requests) before the worker stopped reading; worker RSS \(before) KiB -> \(during) KiB")
         XCTAssertLessThan(flood.sent, 32 << 20, "the worker kept reading a client that reads nothing")
         // 4 MiB of answers wait, plus what their buffers round up to (at most twice that).
-        XCTAssertLessThan(during - before, 12 << 10, "worker RSS grew from \(before) to \(during) KiB")
+        if !ProcessProbe.underSanitizer {
+            XCTAssertLessThan(during - before, 12 << 10, "worker RSS grew from \(before) to \(during) KiB")
+        }
 
         // Everybody else is served meanwhile.
         XCTAssertEqual(try call("cecho", "GET", "/ping").status, 200)
-        XCTAssertLessThan(try ProcessProbe.residentKiB(worker) - before, 12 << 10)
+        if !ProcessProbe.underSanitizer { XCTAssertLessThan(try ProcessProbe.residentKiB(worker) - before, 12 << 10) }
 
         // Once the client reads, every answer comes, in order, and nothing
         // was refused; the request cut short by the flood completes too.

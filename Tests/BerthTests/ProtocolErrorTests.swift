@@ -22,6 +22,11 @@ final class E2EProtocolErrorTests: BerthTestCase {
             Case(request: #"this is not json"#, status: 400, code: "invalid_json", message: ["not valid JSON"]),
             Case(request: #"{"method":"GET","path":"/hello/x""#, status: 400, code: "invalid_json", message: ["not valid JSON"]),
             Case(request: #"[1,2,3]"#, status: 400, code: "bad_request", message: ["must be a JSON object"]),
+            // Found by Fuzz/run: a value with bytes after it is not JSON, not
+            // "JSON but not an object". ("[1] x" would be two requests: a
+            // frame ends where its top-level array closes.)
+            Case(request: #"1 x"#, status: 400, code: "invalid_json", message: ["not valid JSON", "unexpected bytes after the value"]),
+            Case(request: #"0x"#, status: 400, code: "invalid_json", message: ["not valid JSON"]),
             Case(request: #""a string""#, status: 400, code: "bad_request", message: ["must be a JSON object"]),
             Case(request: #"{"id":1,"path":"/hello/x"}"#, status: 400, code: "bad_request",
                  message: [#"missing "method""#], id: "1"),
@@ -149,6 +154,19 @@ final class E2EProtocolErrorTests: BerthTestCase {
         }
         XCTAssertEqual(try connection.readLine(), #"{"id":1,"status":200,"data":{"greeting":"Hello, slowpoke!"}}"#)
         XCTAssertEqual(try connection.readLine(), #"{"id":2,"status":200,"data":{"k":"v"}}"#)
+    }
+
+    /// Found by Fuzz/run: a raw newline right after a backslash inside a
+    /// string used to be taken as an escape, so the malformed line swallowed
+    /// the next request and the client waited for an answer that never came.
+    func testBackslashAtLineEndDoesNotSwallowTheNextRequest() throws {
+        try startExampleHost()
+        let connection = try connect("greeter")
+        try connection.write(#"{"id":1,"method":"GET","path":"/hello/\\#n"# + WireRequest.line("GET", "/hello/next", id: "2") + "\n")
+        let malformed = try connection.readResponse()
+        XCTAssertEqual(malformed.status, 400, malformed.line)
+        XCTAssertEqual(malformed.errorCode, "invalid_json", malformed.line)
+        XCTAssertEqual(try connection.readLine(), #"{"id":2,"status":200,"data":{"greeting":"Hello, next!"}}"#)
     }
 
     func testBlankLinesAreIgnored() throws {

@@ -264,7 +264,8 @@ final class E2EReloadNoDropTests: ReloadTestCase {
         }
         let mean = reloadSeconds.reduce(0, +) / Double(reloadSeconds.count)
         print("20 reloads: mean \(String(format: "%.3f", mean)) s, max \(String(format: "%.3f", reloadSeconds.max() ?? 0)) s; test \(String(format: "%.1f", elapsed)) s")
-        XCTAssertLessThan(elapsed, 20)
+        // A sanitizer slows every process several times; the bound is for normal runs.
+        if !ProcessProbe.underSanitizer { XCTAssertLessThan(elapsed, 20) }
         // Only generation 21 is left.
         let entry = try plugin("ver", in: try status())
         XCTAssertEqual(jsonInt(entry["generation"]), 21)

@@ -32,6 +32,10 @@ final class UnitWireTests: XCTestCase {
         // A malformed line ends at its newline and does not swallow the next.
         XCTAssertEqual(frames(["{\"a\":\n{\"b\":1}\n"]), ["{\"a\":", "{\"b\":1}"])
         XCTAssertEqual(frames(["garbage\n"]), ["garbage"])
+        // A newline right after a backslash in a string still ends the line
+        // (found by Fuzz/run: it used to swallow the next request).
+        XCTAssertEqual(frames(["{\"a\":\"x\\\n{\"b\":1}\n"]), ["{\"a\":\"x\\", "{\"b\":1}"])
+        XCTAssertEqual(frames(["{\"a\":\"x\\", "\n{\"b\":1}\n"]), ["{\"a\":\"x\\", "{\"b\":1}"])
     }
 
     /// The one-walk fast path must frame and parse exactly as the framer
@@ -108,6 +112,10 @@ final class UnitWireTests: XCTestCase {
         XCTAssertEqual(failure(#"{"method":"GET","path":"/x""#)?.code, "invalid_json")
         XCTAssertEqual(failure(#"{"method":"GET","path":"/x"} trailing"#)?.code, "invalid_json")
         XCTAssertEqual(failure("[1,2]")?.code, "bad_request")
+        // Bytes after a non-object value: not JSON at all (found by Fuzz/run).
+        XCTAssertEqual(failure("[1,2] x")?.code, "invalid_json")
+        XCTAssertEqual(failure("0x")?.code, "invalid_json")
+        XCTAssertEqual(failure("\"s\" \r\t")?.code, "bad_request")
         XCTAssertTrue(failure(#"{"path":"/x"}"#)!.message.contains("missing \"method\""))
         XCTAssertTrue(failure(#"{"method":"BREW","path":"/x"}"#)!.message.contains("unknown method BREW"))
         XCTAssertTrue(failure(#"{"method":"GET"}"#)!.message.contains("missing \"path\""))
