@@ -8,15 +8,15 @@ import Glibc
 public final class LineServer {
     private let loop: EventLoop
     private let listener: FileDescriptor
-    private let handler: RequestHandler
-    private let limits: Limits
+    let handler: RequestHandler
+    let limits: Limits
     /// Tags this server's log lines (the plugin's name in a worker).
     private let name: String?
     private var connections: [Int32: Connection] = [:]
     private var accepting = false
     private var onDrained: (() -> Void)?
     /// The connection whose request the handler is running, for deferReply().
-    private var current: Connection?
+    var current: Connection?
 
     private let sweep: ConnectionSweep
     private var sweepArmed = false
@@ -225,72 +225,7 @@ public final class LineServer {
         }
     }
 
-    private func answer(_ connection: Connection, _ frame: RequestFramer.Frame) {
-        if frame.length > limits.maxRequestBytes { return tooLarge(connection) }
-        let bytes = UnsafeBufferPointer(rebasing: connection.input.unconsumed[0..<frame.length])
-        if !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
-            var envelope = RequestEnvelope()
-            let invalid = RequestEnvelope.parse(bytes, into: &envelope)
-            serve(connection, bytes, envelope, invalid)
-        }
-        connection.input.consume(frame.consumed)
-    }
-
-    private func serve(_ connection: Connection, _ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope,
-                       _ invalid: RequestEnvelope.Invalid?) {
-        current = connection
-        dispatch(frame, envelope, invalid, &connection.output, receivedAt: connection.receivedAt)
-        current = nil
-        if !connection.awaitingReply { connection.answered += 1 }
-    }
-
-    private func dispatch(_ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope, _ invalid: RequestEnvelope.Invalid?,
-                          _ output: inout [UInt8], receivedAt: UInt64) {
-        if let invalid {
-            let id = invalid.id.map { UnsafeBufferPointer(rebasing: frame[$0]) }
-            ResponseWriter.appendError(&output, id: id, status: 400, code: invalid.code, message: invalid.message)
-            return
-        }
-        if envelope.path!.hasEscapes || envelope.authToken?.hasEscapes == true {
-            return dispatchDecoded(frame, envelope, &output, receivedAt: receivedAt)
-        }
-        handle(frame, envelope, path: UnsafeBufferPointer(rebasing: frame[envelope.path!.range]),
-               token: envelope.authToken.map { UnsafeBufferPointer(rebasing: frame[$0.range]) }, &output, receivedAt: receivedAt)
-    }
-
-    /// The rare request whose path or token has JSON escapes: decoded copies,
-    /// whose pointers are only used inside their closures.
-    private func dispatchDecoded(_ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope, _ output: inout [UInt8],
-                                 receivedAt: UInt64) {
-        let path = RequestEnvelope.decoded(envelope.path!, in: frame)
-        let token = envelope.authToken.map { RequestEnvelope.decoded($0, in: frame) } ?? []
-        path.withUnsafeBufferPointer { decodedPath in
-            token.withUnsafeBufferPointer { decodedToken in
-                handle(frame, envelope, path: decodedPath, token: envelope.authToken == nil ? nil : decodedToken,
-                       &output, receivedAt: receivedAt)
-            }
-        }
-    }
-
-    private func handle(_ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope, path fullPath: UnsafeBufferPointer<UInt8>,
-                        token: UnsafeBufferPointer<UInt8>?, _ output: inout [UInt8], receivedAt: UInt64) {
-        var path = fullPath
-        var query = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
-        if let mark = fullPath.firstIndex(of: UInt8(ascii: "?")) {
-            path = UnsafeBufferPointer(rebasing: fullPath[..<mark])
-            query = UnsafeBufferPointer(rebasing: fullPath[(mark + 1)...])
-        }
-        let request = Request(
-            method: envelope.httpMethod(in: frame), path: path, query: query, authToken: token,
-            data: envelope.data.map { UnsafeBufferPointer(rebasing: frame[$0]) },
-            id: envelope.id.map { UnsafeBufferPointer(rebasing: frame[$0]) },
-            headers: envelope.headers.map { UnsafeBufferPointer(rebasing: frame[$0]) }, spansLines: envelope.spansLines,
-            receivedAt: receivedAt, connection: current?.fd.rawValue ?? -1, outputSent: current?.outputSent ?? 0,
-            peer: current?.peer ?? .unknown)
-        handler.handle(request, into: &output)
-    }
-
-    private func tooLarge(_ connection: Connection) {
+    func tooLarge(_ connection: Connection) {
         refuse(connection, status: 413, code: "request_too_large",
                message: "request exceeds the limit of \(limits.maxRequestBytes) bytes; send a smaller request or raise the limit (berth serve --max-request-bytes, or max_request_bytes in the plugin's settings)")
     }
@@ -437,39 +372,5 @@ public final class LineServer {
         report.log(limits, name: name)
         report = SweepReport()
         if !connections.isEmpty || acceptPaused { armSweep() }
-    }
-}
-
-/// An answer a handler gives after `handle` returned (the control socket's
-/// POST /reload answers when the reload is over).
-public final class DeferredReply {
-    private weak var server: LineServer?
-    private weak var connection: Connection?
-    private let id: [UInt8]?
-
-    init(server: LineServer, connection: Connection, id: [UInt8]?) {
-        self.server = server
-        self.connection = connection
-        self.id = id
-    }
-
-    public func succeed(status: Int, body: [UInt8]) {
-        send { output, id in body.withUnsafeBytes { ResponseWriter.appendSuccess(&output, id: id, status: status, data: $0) } }
-    }
-
-    public func fail(status: Int, code: String, message: String) {
-        send { output, id in ResponseWriter.appendError(&output, id: id, status: status, code: code, message: message) }
-    }
-
-    private func send(_ write: @escaping (inout [UInt8], UnsafeBufferPointer<UInt8>?) -> Void) {
-        guard let server, let connection else { return }
-        let id = self.id
-        server.complete(connection) { output in
-            if let id {
-                id.withUnsafeBufferPointer { write(&output, $0) }
-            } else {
-                write(&output, nil)
-            }
-        }
     }
 }
