@@ -61,12 +61,6 @@ public struct FileDescriptor: Hashable, CustomStringConvertible {
         let flags = try syscall("fcntl(F_GETFL)") { fcntl(rawValue, F_GETFL) }
         _ = try syscall("fcntl(F_SETFL)") { fcntl(rawValue, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK) }
     }
-
-
-    public func duplicate() throws -> FileDescriptor {
-        FileDescriptor(rawValue: try syscall("dup") { fcntl(rawValue, F_DUPFD_CLOEXEC, 0) })
-    }
-
 }
 
 extension FileDescriptor {

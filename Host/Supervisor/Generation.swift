@@ -66,11 +66,6 @@ final class Generation {
         }
     }
 
-    /// A generation with the same code and settings (a restart).
-    func sameContent(number: Int) throws -> Generation {
-        Generation(number: number, library: try library?.duplicate(), sha256: sha256, settings: settings, fingerprint: fingerprint)
-    }
-
     /// Stands for a file that could not be read, so status can show why.
     static func failedPlaceholder(number: Int, reason: String) -> Generation {
         let generation = Generation(number: number, library: nil, sha256: "", settings: PluginSettings(defaults: Configuration()), fingerprint: "")

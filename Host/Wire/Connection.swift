@@ -39,7 +39,6 @@ final class Connection {
     }
 
     var pendingOutput: Int { output.count - outputSent }
-    var isIdle: Bool { input.count == 0 && pendingOutput == 0 && !awaitingReply }
 
     /// Writes as much queued output as the socket takes. Returns false when
     /// the peer is gone.

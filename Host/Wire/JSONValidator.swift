@@ -4,13 +4,6 @@
 /// on every answer, so it is the scanner's skip-only walk: no allocation
 /// unless the body is bad.
 public enum JSONValidator {
-    /// nil when `bytes` hold exactly one JSON value (whitespace around it
-    /// allowed); otherwise the byte offset and what is wrong there.
-    public static func problem(in bytes: UnsafeRawBufferPointer) -> (offset: Int, reason: String)? {
-        if case .invalid(let offset, let reason) = check(bytes) { return (offset, reason) }
-        return nil
-    }
-
     public enum Verdict: Equatable {
         case valid(spansLines: Bool)
         case invalid(offset: Int, reason: String)

@@ -16,43 +16,45 @@ extension LineServer {
     }
 
     func serve(_ connection: Connection, _ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope,
-                       _ invalid: RequestEnvelope.Invalid?) {
+               _ invalid: RequestEnvelope.Invalid?) {
         current = connection
-        dispatch(frame, envelope, invalid, &connection.output, receivedAt: connection.receivedAt)
+        dispatch(connection, frame, envelope, invalid, &connection.output)
         current = nil
         if !connection.awaitingReply { connection.answered += 1 }
     }
 
-    private func dispatch(_ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope, _ invalid: RequestEnvelope.Invalid?,
-                          _ output: inout [UInt8], receivedAt: UInt64) {
+    /// `output` is the connection's own, passed inout so the handler
+    /// appends to it without going through the class each time.
+    private func dispatch(_ connection: Connection, _ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope,
+                          _ invalid: RequestEnvelope.Invalid?, _ output: inout [UInt8]) {
         if let invalid {
             let id = invalid.id.map { UnsafeBufferPointer(rebasing: frame[$0]) }
             ResponseWriter.appendError(&output, id: id, status: 400, code: invalid.code, message: invalid.message)
             return
         }
         if envelope.path!.hasEscapes || envelope.authToken?.hasEscapes == true {
-            return dispatchDecoded(frame, envelope, &output, receivedAt: receivedAt)
+            return dispatchDecoded(connection, frame, envelope, &output)
         }
-        handle(frame, envelope, path: UnsafeBufferPointer(rebasing: frame[envelope.path!.range]),
-               token: envelope.authToken.map { UnsafeBufferPointer(rebasing: frame[$0.range]) }, &output, receivedAt: receivedAt)
+        handle(connection, frame, envelope, path: UnsafeBufferPointer(rebasing: frame[envelope.path!.range]),
+               token: envelope.authToken.map { UnsafeBufferPointer(rebasing: frame[$0.range]) }, &output)
     }
 
     /// The rare request whose path or token has JSON escapes: decoded copies,
     /// whose pointers are only used inside their closures.
-    private func dispatchDecoded(_ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope, _ output: inout [UInt8],
-                                 receivedAt: UInt64) {
+    private func dispatchDecoded(_ connection: Connection, _ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope,
+                                 _ output: inout [UInt8]) {
         let path = RequestEnvelope.decoded(envelope.path!, in: frame)
         let token = envelope.authToken.map { RequestEnvelope.decoded($0, in: frame) } ?? []
         path.withUnsafeBufferPointer { decodedPath in
             token.withUnsafeBufferPointer { decodedToken in
-                handle(frame, envelope, path: decodedPath, token: envelope.authToken == nil ? nil : decodedToken,
-                       &output, receivedAt: receivedAt)
+                handle(connection, frame, envelope, path: decodedPath, token: envelope.authToken == nil ? nil : decodedToken,
+                       &output)
             }
         }
     }
 
-    private func handle(_ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope, path fullPath: UnsafeBufferPointer<UInt8>,
-                        token: UnsafeBufferPointer<UInt8>?, _ output: inout [UInt8], receivedAt: UInt64) {
+    private func handle(_ connection: Connection, _ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope,
+                        path fullPath: UnsafeBufferPointer<UInt8>, token: UnsafeBufferPointer<UInt8>?, _ output: inout [UInt8]) {
         var path = fullPath
         var query = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
         if let mark = fullPath.firstIndex(of: UInt8(ascii: "?")) {
@@ -64,8 +66,8 @@ extension LineServer {
             data: envelope.data.map { UnsafeBufferPointer(rebasing: frame[$0]) },
             id: envelope.id.map { UnsafeBufferPointer(rebasing: frame[$0]) },
             headers: envelope.headers.map { UnsafeBufferPointer(rebasing: frame[$0]) }, spansLines: envelope.spansLines,
-            receivedAt: receivedAt, connection: current?.fd.rawValue ?? -1, outputSent: current?.outputSent ?? 0,
-            peer: current?.peer ?? .unknown)
+            receivedAt: connection.receivedAt, connection: connection.fd.rawValue, outputSent: connection.outputSent,
+            peer: connection.peer)
         handler.handle(request, into: &output)
     }
 }

@@ -17,16 +17,15 @@ enum HostAPI {
             magic: BERTH_PLUGIN_MAGIC, abi_major: UInt16(BERTH_ABI_MAJOR), abi_minor: UInt16(BERTH_ABI_MINOR),
             size: UInt32(MemoryLayout<berth_host_api>.size),
             respond: { request, status, json, length in
-                // Borrowed, not retained: the context outlives every request.
-                guard let opaque = request?.pointee.host_private else { return }
-                Unmanaged<ResponseContext>.fromOpaque(opaque)._withUnsafeGuaranteedRef {
+                ResponseContext.with(request) {
                     $0.respond(status: Int(status), body: UnsafeRawBufferPointer(start: json, count: json == nil ? 0 : length))
                 }
             },
             respond_error: { request, status, code, message in
-                guard let context = ResponseContext.of(request) else { return }
-                context.respondError(status: Int(status), code: code.map { String(cString: $0) } ?? "error",
-                                     message: message.map { String(cString: $0) } ?? "")
+                ResponseContext.with(request) {
+                    $0.respondError(status: Int(status), code: code.map { String(cString: $0) } ?? "error",
+                                    message: message.map { String(cString: $0) } ?? "")
+                }
             },
             log: { level, message in
                 let text = message.map { String(cString: $0) } ?? ""
@@ -78,9 +77,13 @@ final class ResponseContext {
         line.deallocate()
     }
 
-    static func of(_ request: UnsafePointer<berth_request>?) -> ResponseContext? {
-        guard let opaque = request?.pointee.host_private else { return nil }
-        return Unmanaged<ResponseContext>.fromOpaque(opaque).takeUnretainedValue()
+    /// Runs `body` with the context of `request`, borrowed rather than
+    /// retained (it outlives every request). A request without one (a
+    /// plugin passing garbage) is ignored.
+    @inline(__always)
+    static func with(_ request: UnsafePointer<berth_request>?, _ body: (ResponseContext) -> Void) {
+        guard let opaque = request?.pointee.host_private else { return }
+        Unmanaged<ResponseContext>.fromOpaque(opaque)._withUnsafeGuaranteedRef(body)
     }
 
     func begin(id: UnsafeBufferPointer<UInt8>?, data: UnsafeBufferPointer<UInt8>?, dataSpansLines: Bool,

@@ -55,4 +55,36 @@ final class E2EBadBodyTests: BerthTestCase {
         XCTAssertEqual(try connection.call("POST", "/echo", token: token, data: #"{"b":2}"#, id: "2").line,
                        #"{"id":2,"status":200,"data":{"b":2}}"#)
     }
+
+    /// A handler that breaks the answering rules gets its client a specific
+    /// error (or its first answer), the log says what to fix, and the
+    /// worker keeps serving with every later answer on its own line.
+    func testHandlersThatBreakTheAnsweringRulesGetSpecificAnswers() throws {
+        try PluginBuilder.build(TestPlugins.misbehaving, fileName: "libmisbehaving.so", into: sandbox.plugins)
+        let host = try startHost()
+        let pid = try workerPID("misbehaving")
+        let connection = try connect("misbehaving")
+        let paths = ["/silent", "/status", "/twice", "/teapot", "/ok"]
+        try connection.write(paths.enumerated().map { WireRequest.line("GET", $1, id: String($0)) + "\n" }.joined())
+        var answers: [WireResponse] = []
+        for _ in paths { answers.append(try connection.readResponse()) }
+        for (index, answer) in answers.enumerated() { XCTAssertEqual(answer.rawID, String(index), answer.line) }
+
+        XCTAssertEqual(answers[0].status, 500, answers[0].line)
+        XCTAssertEqual(answers[0].errorCode, "no_response", answers[0].line)
+        XCTAssertTrue(answers[0].errorMessage?.contains("handler for GET /silent returned without responding") == true, answers[0].line)
+        XCTAssertEqual(answers[1].status, 500, answers[1].line)
+        XCTAssertEqual(answers[1].errorCode, "bad_status", answers[1].line)
+        XCTAssertTrue(answers[1].errorMessage?.contains("answered GET /status with status 999") == true, answers[1].line)
+        XCTAssertEqual(answers[2].line, #"{"id":2,"status":200,"data":{"n":1}}"#)
+        XCTAssertEqual(answers[3].status, 418, answers[3].line)
+        XCTAssertEqual(answers[3].errorCode, "teapot", answers[3].line)
+        XCTAssertEqual(answers[3].errorMessage, "short and stout; ask the kettle", answers[3].line)
+        XCTAssertEqual(answers[4].line, #"{"id":4,"status":200,"data":{"ok":true}}"#)
+
+        try host.waitForLog(containing: "handler for GET /silent returned without responding")
+        try host.waitForLog(containing: "handler for GET /twice answered twice; the second answer was ignored")
+        XCTAssertEqual(try workerPID("misbehaving"), pid)
+        XCTAssertEqual(jsonInt(try plugin("misbehaving", in: try status())["restarts"]), 0)
+    }
 }

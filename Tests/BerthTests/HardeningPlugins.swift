@@ -24,6 +24,35 @@ extension TestPlugins {
     const berth_plugin *berth_plugin_entry(void) { return &plugin; }
     """#
 
+    /// Handlers that break the answering rules: one never answers, one
+    /// answers with a status outside 100-599, one answers twice, one answers
+    /// with its own error.
+    static let misbehaving = prelude + #"""
+    static void silent(const berth_request *req, void *u) { (void)req; (void)u; }
+    static void status(const berth_request *req, void *u) { (void)u; req->host->respond(req, 999, "{}", 2); }
+    static void twice(const berth_request *req, void *u) {
+        (void)u;
+        answer(req, "{\"n\":1}");
+        answer(req, "{\"n\":2}");
+    }
+    static void teapot(const berth_request *req, void *u) {
+        (void)u;
+        req->host->respond_error(req, 418, "teapot", "short and stout; ask the kettle");
+    }
+    static void ok(const berth_request *req, void *u) { (void)u; answer(req, "{\"ok\":true}"); }
+    static const berth_route routes[] = {
+        {.method = "GET", .pattern = "/silent", .handler = silent, .flags = BERTH_ROUTE_PUBLIC},
+        {.method = "GET", .pattern = "/status", .handler = status, .flags = BERTH_ROUTE_PUBLIC},
+        {.method = "GET", .pattern = "/twice", .handler = twice, .flags = BERTH_ROUTE_PUBLIC},
+        {.method = "GET", .pattern = "/teapot", .handler = teapot, .flags = BERTH_ROUTE_PUBLIC},
+        {.method = "GET", .pattern = "/ok", .handler = ok, .flags = BERTH_ROUTE_PUBLIC},
+    };
+    static const berth_plugin plugin = {
+        BERTH_PLUGIN_HEADER, .name = "misbehaving", .version = "1.0.0", .routes = routes, .route_count = 5,
+    };
+    const berth_plugin *berth_plugin_entry(void) { return &plugin; }
+    """#
+
     /// Handlers that take their time. `GET /hang` (its own limit: 1 s, in
     /// the ABI 1.1 route policy) logs and sleeps a minute; `/slow` sleeps
     /// 1.5 s, `/nap` and `/snooze` 0.6 s; `/ok` answers at once.

@@ -4,7 +4,8 @@ import XCTest
 /// The check every plugin answer passes before it is spliced into a line.
 final class UnitJSONValidatorTests: XCTestCase {
     private func problem(_ text: String) -> (offset: Int, reason: String)? {
-        Array(text.utf8).withUnsafeBytes { JSONValidator.problem(in: $0) }
+        guard case .invalid(let offset, let reason) = Array(text.utf8).withUnsafeBytes({ JSONValidator.check($0) }) else { return nil }
+        return (offset, reason)
     }
 
     func testAcceptsEveryKindOfValueWithSurroundingWhitespace() {
