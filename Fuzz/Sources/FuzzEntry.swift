@@ -8,6 +8,7 @@ import BerthWire
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let stream = UnsafeBufferPointer(start: data, count: size)
+    ValidatorChecks.run(stream)
     for request in FramingChecks.run(stream) {
         let frame = UnsafeBufferPointer(rebasing: stream[request])
         guard let envelope = EnvelopeChecks.run(frame) else { continue }

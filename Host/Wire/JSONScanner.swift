@@ -72,6 +72,19 @@ struct JSONScanner {
     /// its content (between the quotes) and whether it contains escapes.
     @inline(__always)
     mutating func scanString() throws -> (Range<Int>, hasEscapes: Bool) {
+        var hasEscapes = false
+        if index < count, base[index] == UInt8(ascii: "\""),
+           let end = JSONSkipper.skipString(base, count, index, &hasEscapes) {
+            defer { index = end }
+            return ((index + 1)..<(end - 1), hasEscapes)
+        }
+        return try explainString()
+    }
+
+    /// The walk over a string JSONSkipper refused: it fails at the same
+    /// byte, and says what is wrong there.
+    @inline(never)
+    private mutating func explainString() throws -> (Range<Int>, hasEscapes: Bool) {
         guard index < count, base[index] == UInt8(ascii: "\"") else { throw fail("expected a string") }
         let start = index + 1
         var i = start
@@ -112,8 +125,24 @@ struct JSONScanner {
         throw fail("unterminated string")
     }
 
-    /// Scans any value and returns its range.
+    /// Scans any value and returns its range. `depth` is the number of
+    /// containers already open around it.
+    @inline(__always)
     mutating func scanValue(depth: Int = 0) throws -> Range<Int> {
+        skipWhitespace()
+        var lineBreak = false
+        if let end = JSONSkipper.skipValue(base, count: count, from: index, depth: depth, lineBreak: &lineBreak) {
+            defer { index = end }
+            if lineBreak { sawLineBreak = true }
+            return index..<end
+        }
+        return try explainValue(depth: depth)
+    }
+
+    /// The recursive walk over a value JSONSkipper refused: it fails at the
+    /// same byte, and says what is wrong there.
+    @inline(never)
+    private mutating func explainValue(depth: Int) throws -> Range<Int> {
         skipWhitespace()
         guard index < count else { throw fail("unexpected end of input, expected a value") }
         let start = index
@@ -174,10 +203,10 @@ struct JSONScanner {
             } else if JSONScanner.isDigit(byte) || byte == UInt8(ascii: "-") {
                 try scanNumber()
             } else {
-                _ = try scanValue(depth: depth)
+                _ = try explainValue(depth: depth)
             }
         } else {
-            _ = try scanValue(depth: depth)
+            _ = try explainValue(depth: depth)
         }
         skipWhitespace()
     }

@@ -25,4 +25,18 @@ public enum JSONValidator {
             return .invalid(offset: scanner.index, reason: "\(error)")
         }
     }
+
+    /// Whether JSONSkipper alone accepts `bytes` as one value with optional
+    /// whitespace around it. `check` falls back to the explaining walk when
+    /// it does not, so a disagreement would only slow answers down; the
+    /// fuzz harness and the unit tests compare the two verdicts with this.
+    public static func fastWalkAccepts(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        var lineBreak = false
+        let start = JSONSkipper.skipSpace(base, bytes.count, 0, &lineBreak)
+        guard let end = JSONSkipper.skipValue(base, count: bytes.count, from: start, depth: 0, lineBreak: &lineBreak) else {
+            return false
+        }
+        return JSONSkipper.skipSpace(base, bytes.count, end, &lineBreak) == bytes.count
+    }
 }

@@ -46,6 +46,18 @@ public struct RequestEnvelope: Equatable {
     /// returns why the frame is unusable. No large value is returned or
     /// copied on success.
     public static func parse(_ frame: UnsafeBufferPointer<UInt8>, into envelope: inout RequestEnvelope) -> Invalid? {
+        if let base = frame.baseAddress {
+            var lineBreak = false
+            let start = JSONSkipper.skipSpace(base, frame.count, 0, &lineBreak)
+            if start < frame.count, base[start] == UInt8(ascii: "{"),
+               let end = envelope.skimMembers(base, frame.count, from: start, lineBreak: &lineBreak),
+               JSONSkipper.skipSpace(base, frame.count, end, &lineBreak) == frame.count {
+                envelope.spansLines = lineBreak
+                return envelope.validationFailure(frame)
+            }
+            envelope = RequestEnvelope()
+        }
+        // Not a valid request object: the explaining walk says why.
         var scanner = JSONScanner(frame)
         do {
             scanner.skipWhitespace()
@@ -82,22 +94,19 @@ public struct RequestEnvelope: Equatable {
     /// frame with `parse(_:into:)`, which finds the same error, if any.
     public static func parseLeadingObject(_ pending: UnsafeBufferPointer<UInt8>, into envelope: inout RequestEnvelope)
         -> (frame: RequestFramer.Frame, invalid: Invalid?)? {
-        var scanner = JSONScanner(pending)
-        while !scanner.atEnd {
-            let byte = pending[scanner.index]
+        guard let base = pending.baseAddress else { return nil }
+        var start = 0
+        while start < pending.count {
+            let byte = base[start]
             guard byte == 0x20 || byte == 0x09 || byte == 0x0D else { break }
-            scanner.index += 1
+            start += 1
         }
-        guard !scanner.atEnd, pending[scanner.index] == UInt8(ascii: "{") else { return nil }
-        do {
-            try envelope.scanMembers(&scanner, pending)
-        } catch {
-            return nil
-        }
-        let length = scanner.index
+        guard start < pending.count, base[start] == UInt8(ascii: "{") else { return nil }
+        var lineBreak = false
+        guard let length = envelope.skimMembers(base, pending.count, from: start, lineBreak: &lineBreak) else { return nil }
         // A '\n' would have ended the frame for the framer; a rare '\r' is
         // left to the general path too, so `spansLines` stays false here.
-        if scanner.sawLineBreak { return nil }
+        if lineBreak { return nil }
         var consumed = length
         if consumed < pending.count && pending[consumed] == 0x0D { consumed += 1 }
         if consumed < pending.count && pending[consumed] == 0x0A { consumed += 1 }
@@ -105,8 +114,50 @@ public struct RequestEnvelope: Equatable {
         return (RequestFramer.Frame(length: length, consumed: consumed), envelope.validationFailure(frame))
     }
 
+    /// Walks the request object from its opening brace at `start` and
+    /// returns the index just past its closing one, recording the members
+    /// Berth reads; nil where scanMembers would throw. Every request takes
+    /// this walk: it is JSONSkipper's loop over locals, where scanMembers
+    /// goes through a JSONScanner to be able to say what is wrong.
+    private mutating func skimMembers(_ p: UnsafePointer<UInt8>, _ n: Int, from start: Int, lineBreak: inout Bool) -> Int? {
+        var i = JSONSkipper.skipSpace(p, n, start + 1, &lineBreak)
+        if i < n && p[i] == UInt8(ascii: "}") { return i + 1 }
+        while true {
+            i = JSONSkipper.skipSpace(p, n, i, &lineBreak)
+            var keyEscaped = false
+            guard i < n, p[i] == UInt8(ascii: "\""), let keyEnd = JSONSkipper.skipString(p, n, i, &keyEscaped) else { return nil }
+            let key = UnsafeBufferPointer(start: p + i + 1, count: keyEnd - i - 2)
+            i = JSONSkipper.skipSpace(p, n, keyEnd, &lineBreak)
+            guard i < n, p[i] == UInt8(ascii: ":") else { return nil }
+            i = JSONSkipper.skipSpace(p, n, i + 1, &lineBreak)
+            guard i < n else { return nil }
+            let valueStart = i
+            var string: StringMember?
+            if p[i] == UInt8(ascii: "\"") {
+                var escaped = false
+                guard let end = JSONSkipper.skipString(p, n, i, &escaped) else { return nil }
+                string = StringMember(range: (i + 1)..<(end - 1), hasEscapes: escaped)
+                i = end
+            } else {
+                guard let end = JSONSkipper.skipValue(p, count: n, from: i, depth: 1, lineBreak: &lineBreak) else { return nil }
+                i = end
+            }
+            if !keyEscaped { assign(key: key, value: valueStart..<i, string: string) }
+            i = JSONSkipper.skipSpace(p, n, i, &lineBreak)
+            guard i < n else { return nil }
+            if p[i] == UInt8(ascii: ",") {
+                i += 1
+            } else if p[i] == UInt8(ascii: "}") {
+                return i + 1
+            } else {
+                return nil
+            }
+        }
+    }
+
     /// Scans the request object from its opening brace to just past its
-    /// closing one, recording the members Berth reads.
+    /// closing one, recording the members Berth reads, and throws what is
+    /// wrong when it is not valid JSON.
     private mutating func scanMembers(_ scanner: inout JSONScanner, _ frame: UnsafeBufferPointer<UInt8>) throws {
         scanner.index += 1
         scanner.skipWhitespace()

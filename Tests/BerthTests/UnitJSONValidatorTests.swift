@@ -31,4 +31,30 @@ final class UnitJSONValidatorTests: XCTestCase {
             XCTAssertTrue(found?.reason.contains(reason) == true, "\(text): \(String(describing: found))")
         }
     }
+
+    /// The fast walk decides alone for valid input, and the explaining walk
+    /// runs only when it refuses: each must give the right verdict on its
+    /// own, or a bad body would pass (or a good one cost a second walk).
+    func testTheFastWalkAndTheExplainingWalkGiveTheSameVerdicts() {
+        let deep = { (n: Int) in String(repeating: "[", count: n) + String(repeating: "]", count: n) }
+        let valid = [
+            "{}", "[]", "null", "true", "false", "0", "-0", "-1.5e+3", "1E5", "2e-0", "0.0", #""é\u00e9\n""#,
+            " {\"a\":[1,{\"b\":null}]} ", "{\n\"a\": 1\r\n}", "[1, 2 ,3]", #"{"a":{"b":{"c":[[],{}]}}}"#,
+            #""\uABCD\/\b\f\r\t\"\\""#, "\"\u{7F}\"", deep(256), #"{"k":"# + deep(255) + "}",
+        ]
+        let invalid = [
+            deep(257), "[" + deep(256) + "]", #"{"k":"# + deep(256) + "}",
+            "", " ", "hello", "tru", "truex", "nul", "falsy", "01", "-", "-a", "1.", "1.e3", "1e", "1e+", ".5", "+1",
+            "[1,]", "[,1]", #"{"a":1,}"#, #"{"a"}"#, #"{"a":}"#, #"{a:1}"#, "{1:2}", "[1 2]", "{} {}", "[}", "{]",
+            "\"a\tb\"", "\"a\nb\"", #""\x""#, #""\u12""#, #""\u12g4""#, "\"unterminated", #""\"#,
+            "[\"\u{0}\"]", "[\u{C}]", "{\"a\":1\u{B}}", "[1", "{\"a\":1",
+        ]
+        for (texts, expected) in [(valid, true), (invalid, false)] {
+            for text in texts {
+                let fast = Array(text.utf8).withUnsafeBufferPointer { JSONValidator.fastWalkAccepts($0) }
+                XCTAssertEqual(fast, expected, "fast walk on \(text.debugDescription.prefix(80))")
+                XCTAssertEqual(problem(text) == nil, expected, "JSONValidator.check on \(text.debugDescription.prefix(80))")
+            }
+        }
+    }
 }
