@@ -1,3 +1,5 @@
+import CBerthShims
+
 /// The fast half of JSON validation: walks one value and says only whether
 /// it is valid and where it ends. JSONScanner's recursive walk, which can say
 /// what is wrong and where, runs only after this one has failed, so the two
@@ -126,8 +128,24 @@ enum JSONSkipper {
 
     /// Just past the string whose opening quote is at `start`, or nil when it
     /// is not a valid string. `escapes` is set when it holds a backslash.
+    ///
+    /// Most strings are plain and shorter than 16 bytes: one SSE2 test,
+    /// inlined where the string is met, finds the closing quote. A call
+    /// cost more than that test (saving registers, loading constants).
     @inline(__always)
     static func skipString(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ escapes: inout Bool) -> Int? {
+        let first = start &+ 1
+        if first &+ 16 <= n {
+            let found = first &+ Int(berth_json_special16(p + first))
+            if found < first &+ 16 && p[found] == UInt8(ascii: "\"") { return found &+ 1 }
+        }
+        return skipLongString(p, n, start, &escapes)
+    }
+
+    /// skipString's loop, for strings that are long, escaped, invalid or
+    /// at the end of the buffer.
+    @inline(never)
+    private static func skipLongString(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ escapes: inout Bool) -> Int? {
         var i = start &+ 1
         while true {
             i = PlainBytes.skip(p, from: i, to: n)

@@ -52,9 +52,14 @@ enum HostAPI {
 /// and a body that is not JSON is replaced by a 502 before it reaches the
 /// client.
 final class ResponseContext {
-    /// Behind a pointer, not a stored array, so writing it costs no dynamic
-    /// exclusivity check per answer.
-    let line = UnsafeMutablePointer<[UInt8]>.allocate(capacity: 1)
+    /// The answer line: plain memory, written with memcpy. An Array here
+    /// cost about 300 instructions per answer in its appends and clearing.
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity = 4096
+    private var length = 0
+    var line: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: storage, count: length) }
+    /// Error lines are built as arrays (rare), then copied into `line`.
+    private var scratch: [UInt8] = []
     private var id: UnsafeBufferPointer<UInt8>?
     /// The request's own data, which the host has already checked, and
     /// whether it may hold a raw line break.
@@ -68,13 +73,28 @@ final class ResponseContext {
     private(set) var status = 0
 
     init() {
-        line.initialize(to: [])
-        line.pointee.reserveCapacity(4096)
+        storage = .allocate(capacity: capacity)
     }
 
-    deinit {
-        line.deinitialize(count: 1)
-        line.deallocate()
+    deinit { storage.deallocate() }
+
+    /// Room for `count` bytes in `line`; what it holds is kept.
+    private func reserve(_ count: Int) {
+        guard count > capacity else { return }
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: max(count, capacity * 2))
+        grown.update(from: storage, count: length)
+        storage.deallocate()
+        storage = grown
+        capacity = max(count, capacity * 2)
+    }
+
+    /// An answer built by ResponseWriter into an array: the rare ones.
+    private func write(_ build: (inout [UInt8]) -> Void) {
+        scratch.removeAll(keepingCapacity: true)
+        build(&scratch)
+        reserve(scratch.count)
+        scratch.withUnsafeBufferPointer { if let base = $0.baseAddress { storage.update(from: base, count: $0.count) } }
+        length = scratch.count
     }
 
     /// Runs `body` with the context of `request`, borrowed rather than
@@ -88,7 +108,7 @@ final class ResponseContext {
 
     func begin(id: UnsafeBufferPointer<UInt8>?, data: UnsafeBufferPointer<UInt8>?, dataSpansLines: Bool,
                route: LoadedPlugin.RouteEntry) {
-        if !line.pointee.isEmpty { line.pointee.removeAll(keepingCapacity: true) }
+        length = 0
         self.id = id
         self.data = data
         self.dataSpansLines = dataSpansLines
@@ -115,8 +135,8 @@ final class ResponseContext {
                 spansLines = lines
             case .invalid(let offset, let reason):
                 self.status = 502
-                ResponseWriter.appendError(&line.pointee, id: id, status: 502, code: "invalid_response",
-                                           message: "plugin \(HostAPI.pluginName) answered \(route) with a body that is not valid JSON (byte \(offset): \(reason)); the plugin must pass respond one JSON value")
+                write { ResponseWriter.appendError(&$0, id: id, status: 502, code: "invalid_response",
+                                                   message: "plugin \(HostAPI.pluginName) answered \(route) with a body that is not valid JSON (byte \(offset): \(reason)); the plugin must pass respond one JSON value") }
                 Log.error("handler for \(route) answered with a body that is not valid JSON (byte \(offset) of \(body.count): \(reason)); the client got 502 invalid_response; fix the handler to pass respond one JSON value", plugin: HostAPI.pluginName)
                 return
             }
@@ -126,15 +146,23 @@ final class ResponseContext {
         // the same and keeps the answer on one line.
         if spansLines {
             let flat = body.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 }
-            flat.withUnsafeBytes { ResponseWriter.appendSuccess(&line.pointee, id: id, status: status, data: $0) }
+            flat.withUnsafeBytes { writeSuccess(status: status, body: $0) }
             return
         }
-        ResponseWriter.appendSuccess(&line.pointee, id: id, status: status, data: body)
+        writeSuccess(status: status, body: body)
+    }
+
+    private func writeSuccess(status: Int, body: UnsafeRawBufferPointer) {
+        guard ResponseWriter.writesSuccessHead(id: id, status: status) else {
+            return write { ResponseWriter.appendSuccess(&$0, id: id, status: status, data: body) }
+        }
+        reserve(ResponseWriter.successHeadBound + body.count + 6)
+        length = ResponseWriter.writeSuccessLine(storage, id: id, status: status, data: body)
     }
 
     func respondError(status: Int, code: String, message: String) {
         guard claim(status) else { return }
-        ResponseWriter.appendError(&line.pointee, id: id, status: status, code: code, message: message)
+        write { ResponseWriter.appendError(&$0, id: id, status: status, code: code, message: message) }
     }
 
     private func claim(_ status: Int) -> Bool {
@@ -148,8 +176,8 @@ final class ResponseContext {
         }
         guard (100...599).contains(status) else {
             self.status = 500
-            ResponseWriter.appendError(&line.pointee, id: id, status: 500, code: "bad_status",
-                                       message: "plugin \(HostAPI.pluginName) answered \(route) with status \(status); statuses must be 100-599")
+            write { ResponseWriter.appendError(&$0, id: id, status: 500, code: "bad_status",
+                                               message: "plugin \(HostAPI.pluginName) answered \(route) with status \(status); statuses must be 100-599") }
             return false
         }
         self.status = status

@@ -140,7 +140,7 @@ final class PluginRequestHandler: RequestHandler {
             route.handler(&cRequest, route.userData)
         }
         let status = context.end()
-        output.append(contentsOf: context.line.pointee)
+        output.append(contentsOf: context.line)
         if status == 0 {
             ResponseWriter.appendError(&output, id: request.id, status: 500, code: "no_response",
                                        message: "plugin \(plugin.name): handler for \(route.label) returned without responding; fix the plugin to call respond or respond_error")

@@ -37,6 +37,19 @@ final class E2EServingTests: BerthTestCase {
         XCTAssertEqual(try cecho.call("POST", "/echo", token: token, data: #""just a string""#).line,
                        #"{"id":null,"status":200,"data":"just a string"}"#)
         XCTAssertEqual(try cecho.call("POST", "/echo", token: token).line, #"{"id":null,"status":200,"data":null}"#)
+
+        // Ids longer than the 64 bytes the usual answer head has room for,
+        // and a body past the answer buffer's first 4 KiB, come back whole.
+        let longID = #"{"trace":""# + String(repeating: "t", count: 90) + #"","n":[1,2]}"#
+        let bigBody = "[" + Array(repeating: #""0123456789abcdef""#, count: 400).joined(separator: ",") + "]"
+        for service in [greeter, cecho] {
+            XCTAssertEqual(try service.call("POST", "/echo", token: token, data: body, id: longID).line,
+                           #"{"id":\#(longID),"status":200,"data":\#(body)}"#)
+            XCTAssertEqual(try service.call("POST", "/echo", token: token, data: bigBody, id: "7").line,
+                           #"{"id":7,"status":200,"data":\#(bigBody)}"#)
+            XCTAssertEqual(try service.call("POST", "/echo", token: token, data: body, id: "8").line,
+                           #"{"id":8,"status":200,"data":\#(body)}"#)
+        }
     }
 
     func testPipelinedRequestsAreAnsweredInOrderWithTheirIDs() throws {

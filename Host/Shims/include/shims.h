@@ -13,6 +13,8 @@
 /* The worker's watchdog thread; included here so that a build that already
  * has this module rebuilds it when the watchdog header appears or changes. */
 #include "watchdog.h"
+/* The request path's string scan (PlainBytes). */
+#include "json_bytes.h"
 
 typedef struct berth_epoll_event {
     uint32_t events;

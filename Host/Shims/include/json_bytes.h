@@ -1,0 +1,35 @@
+/* Sixteen bytes of a JSON string at a time. The request path walks every
+ * string of every request and answer; they are short (keys, methods,
+ * paths), so the cost is per string more than per byte, and one SSE2 test
+ * usually covers a whole string where the 8-byte SWAR loop in Swift took
+ * two rounds and more setup. Swift's SIMD types compiled to scalar code
+ * here, hence C. static inline: Swift imports the body, and LLVM inlines it
+ * into PlainBytes.skip. */
+#ifndef BERTH_JSON_BYTES_H
+#define BERTH_JSON_BYTES_H
+
+#include <stdint.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* The index (0-15) of the first byte of p[0..15] that is '"', '\\' or below
+ * 0x20, or 16 when there is none. All 16 bytes must be readable. */
+static inline int berth_json_special16(const uint8_t *p) {
+#if defined(__SSE2__)
+    __m128i v = _mm_loadu_si128((const __m128i *)p);
+    __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+    __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+    /* max(v, 0x1F) == 0x1F exactly when v <= 0x1F, unsigned. */
+    __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F));
+    unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control));
+    return mask ? __builtin_ctz(mask) : 16;
+#else
+    for (int k = 0; k < 16; k++) {
+        if (p[k] == '"' || p[k] == '\\' || p[k] < 0x20) return k;
+    }
+    return 16;
+#endif
+}
+
+#endif
