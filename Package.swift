@@ -2,7 +2,7 @@
 // Berth: a plugin host. No external packages, by design: only the toolchain.
 import PackageDescription
 
-// The request path (wire, router, worker) runs per request in a single
+// The request path (event loop, wire, router, worker) runs per request in a single
 // thread and is written so that no access conflicts; the runtime's dynamic
 // exclusivity checks cost about 6% of a worker's time under load (measured
 // with perf), so release builds of those modules leave them out. Debug
@@ -25,7 +25,7 @@ let package = Package(
 
         // Host, one module per concern, lowest first.
         .target(name: "CBerthShims", path: "Host/Shims"),
-        .target(name: "BerthPOSIX", dependencies: ["CBerthShims"], path: "Host/POSIX"),
+        .target(name: "BerthPOSIX", dependencies: ["CBerthShims"], path: "Host/POSIX", swiftSettings: requestPath),
         .target(name: "BerthWire", dependencies: ["BerthPOSIX"], path: "Host/Wire", swiftSettings: requestPath),
         .target(name: "BerthRouter", dependencies: ["BerthWire"], path: "Host/Router", swiftSettings: requestPath),
         .target(name: "BerthWorker",

@@ -5,9 +5,9 @@ import Glibc
 /// in order, and writes the answers back in the same order (pipelining).
 final class Connection {
     let fd: FileDescriptor
-    let input = InputBuffer()
+    let input: InputBuffer
     var framer = RequestFramer()
-    var output: [UInt8] = []
+    var output: [UInt8]
     var outputSent = 0
     /// No more requests will be read: flush what is queued, then close.
     var closeAfterFlush = false
@@ -34,8 +34,12 @@ final class Connection {
     /// When the request being read was first seen unfinished.
     var requestSince: UInt64 = 0
 
-    init(fd: FileDescriptor) {
+    /// `buffers` come empty from a closed connection (ConnectionBuffers),
+    /// or new.
+    init(fd: FileDescriptor, buffers: ConnectionBuffers.Pair) {
         self.fd = fd
+        input = buffers.input
+        output = buffers.output
     }
 
     var pendingOutput: Int { output.count - outputSent }

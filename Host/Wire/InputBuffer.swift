@@ -49,4 +49,10 @@ final class InputBuffer {
     }
 
     func commit(_ n: Int) { end += n }
+
+    /// Forgets what it holds (for the next connection, ConnectionBuffers).
+    func reset() {
+        start = 0
+        end = 0
+    }
 }

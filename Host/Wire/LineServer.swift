@@ -12,7 +12,8 @@ public final class LineServer {
     let limits: Limits
     /// Tags this server's log lines (the plugin's name in a worker).
     private let name: String?
-    private var connections: [Int32: Connection] = [:]
+    private var connections = ConnectionTable()
+    private var buffers = ConnectionBuffers()
     private var accepting = false
     private var onDrained: (() -> Void)?
     /// The connection whose request the handler is running, for deferReply().
@@ -64,7 +65,7 @@ public final class LineServer {
     public func drain(_ done: @escaping () -> Void) {
         stopAccepting()
         onDrained = done
-        for connection in Array(connections.values) { afterWork(connection) }
+        for connection in connections.values { afterWork(connection) }
         checkDrained()
     }
 
@@ -76,7 +77,7 @@ public final class LineServer {
 
     /// Closes every connection now (end of a bounded drain).
     public func closeAll() {
-        for connection in Array(connections.values) { close(connection) }
+        for connection in connections.values { close(connection) }
     }
 
     /// Called by a handler, during `handle`, to answer that request later.
@@ -133,10 +134,13 @@ public final class LineServer {
                 continue
             }
             armSweep()
-            let connection = Connection(fd: fd)
+            let connection = Connection(fd: fd, buffers: buffers.take())
             connections[fd.rawValue] = connection
             do {
-                try loop.register(fd, .readable) { [unowned self, unowned connection] events in
+                // Strong captures: close() removes the handler, and unowned
+                // ones cost a slow check per event (the server, referenced
+                // weakly by its timers, has a side table).
+                try loop.register(fd, .readable) { [self, connection] events in
                     self.service(connection, events)
                 }
             } catch {
@@ -287,10 +291,12 @@ public final class LineServer {
         }
     }
 
+    /// The last use of `connection`: its buffers go to the next one.
     private func close(_ connection: Connection) {
         loop.forget(connection.fd)
         connection.fd.close()
         connections[connection.fd.rawValue] = nil
+        buffers.recycle(connection.input, &connection.output)
         if acceptPaused { resumeAccepting() }
         checkDrained()
     }

@@ -85,4 +85,44 @@ final class E2EConnectionChurnTests: BerthTestCase {
         XCTAssertEqual(try workerPID("cecho"), worker)
         XCTAssertEqual(try call("cecho", "GET", "/ping").status, 200)
     }
+
+    /// A closed connection's buffers serve the next one (ConnectionBuffers):
+    /// nothing a client left behind, half a request or answers it never
+    /// read, reaches a later client.
+    func testWhatAClosedConnectionLeftBehindNeverReachesTheNextOne() throws {
+        // Idle connections are closed after 1 s; half a request is not
+        // answered with 408 before that.
+        try startExampleHost(["--idle-timeout", "1", "--read-timeout", "60"])
+        let token = try sandbox.token()
+        let half = #"{"method":"POST","path":"/echo","auth_token":"\#(token)","data":{"left":"#
+
+        // Closed by the worker with half a request still in its buffer.
+        let stalled = try connect("cecho", timeout: 10)
+        try stalled.write(half)
+        XCTAssertTrue(try stalled.isClosedByServer(), "the idle connection was not closed")
+        for round in 0..<3 {
+            let next = try connect("cecho")
+            XCTAssertEqual(try next.call("GET", "/ping", id: "\(round)").line, #"{"id":\#(round),"status":200,"data":{"pong":true}}"#)
+        }
+
+        let ping = WireRequest.line("GET", "/ping", id: "0") + "\n"
+        for round in 0..<20 {
+            // One write each, so the worker reads each whole: a request it
+            // answers, then half a request (on one) or 30 more requests
+            // whose answers are never read (on the other).
+            let partial = try connect("cecho")
+            try partial.write(ping + half)
+            let unread = try connect("cecho")
+            try unread.write(ping + String(repeating: WireRequest.line("POST", "/echo", token: token, data: #""stale""#) + "\n", count: 30))
+            XCTAssertEqual(try partial.readResponse().status, 200)
+            XCTAssertEqual(try unread.readResponse().status, 200)
+            partial.close()
+            unread.close()
+
+            let next = try connect("cecho")
+            XCTAssertEqual(try next.call("POST", "/echo", token: token, data: #"{"round":\#(round)}"#, id: "\(round + 1)").line,
+                           #"{"id":\#(round + 1),"status":200,"data":{"round":\#(round)}}"#)
+            XCTAssertEqual(try next.call("GET", "/ping", id: "2").line, #"{"id":2,"status":200,"data":{"pong":true}}"#)
+        }
+    }
 }
