@@ -9,12 +9,16 @@ public struct Router<Target> {
         public let method: HTTPMethod
         public let pattern: RoutePattern
         public let target: Target
+        @usableFromInline let matcher: PathMatcher
 
         init(method: HTTPMethod, pattern: RoutePattern, target: Target) {
             self.method = method
             self.pattern = pattern
             self.target = target
+            matcher = PathMatcher(pattern)
         }
+
+        deinit { matcher.deallocate() }
     }
 
     public enum Match {
@@ -55,13 +59,20 @@ public struct Router<Target> {
     public func match(_ method: HTTPMethod, _ path: UnsafeBufferPointer<UInt8>, parameters: inout [Range<Int>]) -> Match {
         // The method is compared first: it is cheaper than the path, and
         // only a miss needs to know whether the path exists for another one.
-        for route in routes where route.method == method && route.pattern.match(path, &parameters) {
-            return .found(route)
+        // Walked without retaining each route: `routes` holds them all for
+        // the whole call.
+        let found: Route? = routes.withUnsafeBufferPointer { all in
+            for index in all.indices {
+                unowned(unsafe) let route = all[index]
+                if route.method == method && route.matcher.match(path, &parameters) { return route }
+            }
+            return nil
         }
-        guard routes.contains(where: { $0.pattern.match(path, &parameters) }) else { return .notFound }
+        if let found { return .found(found) }
+        guard routes.contains(where: { $0.matcher.match(path, &parameters) }) else { return .notFound }
         var allowed: [HTTPMethod] = []
         var scratch: [Range<Int>] = []
-        for route in routes where route.pattern.match(path, &scratch) && !allowed.contains(route.method) {
+        for route in routes where route.matcher.match(path, &scratch) && !allowed.contains(route.method) {
             allowed.append(route.method)
         }
         return .methodNotAllowed(allowed: allowed.sorted { $0.rawValue < $1.rawValue })

@@ -17,7 +17,9 @@ public final class LineServer {
     private var accepting = false
     private var onDrained: (() -> Void)?
     /// The connection whose request the handler is running, for deferReply().
-    var current: Connection?
+    /// Not retained: it is set only while serve() runs, whose caller holds
+    /// the connection (a retain and a release per request otherwise).
+    unowned(unsafe) var current: Connection?
 
     private let sweep: ConnectionSweep
     private var sweepArmed = false

@@ -42,6 +42,21 @@ final class UnitRouterTests: XCTestCase {
         XCTAssertEqual(allowed, [.get, .delete])
     }
 
+    /// A pattern without parameters is matched by comparing the whole path
+    /// at once: it must still mean the same as segment by segment.
+    func testLiteralPatternsMatchOnlyTheirExactPath() throws {
+        var router = Router<String>()
+        try router.add(.get, RoutePattern("/a/b"), "ab")
+        try router.add(.get, RoutePattern("/a//c"), "empty segment")
+        try router.add(.get, RoutePattern("/"), "root")
+        XCTAssertEqual(match(router, .get, "/a/b")?.0, "ab")
+        XCTAssertEqual(match(router, .get, "/a//c")?.0, "empty segment")
+        XCTAssertEqual(match(router, .get, "/")?.0, "root")
+        for path in ["/a/b/", "/a/bb", "/a", "/a/c", "/a/B", "//", "", "a/b", "/a/b?x"] {
+            XCTAssertNil(match(router, .get, path), path)
+        }
+    }
+
     func testBadPatternsAndDuplicatesAreRefused() throws {
         XCTAssertThrowsError(try RoutePattern("no-slash"))
         XCTAssertThrowsError(try RoutePattern("/a{b}"))
