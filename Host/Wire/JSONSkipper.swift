@@ -138,6 +138,11 @@ enum JSONSkipper {
         if first &+ 16 <= n {
             let found = first &+ Int(berth_json_special16(p + first))
             if found < first &+ 16 && p[found] == UInt8(ascii: "\"") { return found &+ 1 }
+        } else if n >= 16 && first < n {
+            // Near the end (the last string of a request or a body): the
+            // buffer's last 16 bytes, without reading past them.
+            let found = first &+ Int(berth_json_special16_tail(p + (n &- 16), Int32(first &- (n &- 16))))
+            if found < n && p[found] == UInt8(ascii: "\"") { return found &+ 1 }
         }
         return skipLongString(p, n, start, &escapes)
     }

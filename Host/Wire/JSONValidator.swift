@@ -11,8 +11,10 @@ public enum JSONValidator {
 
     /// One walk: whether `bytes` are one JSON value, and whether it has a
     /// raw line break (between tokens, the only place valid JSON has one).
+    /// JSONSkipper decides; the explaining scanner runs only on a refusal.
     public static func check(_ bytes: UnsafeRawBufferPointer) -> Verdict {
         let buffer = UnsafeBufferPointer(start: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        if let spansLines = fastWalk(buffer) { return .valid(spansLines: spansLines) }
         var scanner = JSONScanner(buffer)
         do {
             _ = try scanner.scanValue()
@@ -31,12 +33,17 @@ public enum JSONValidator {
     /// it does not, so a disagreement would only slow answers down; the
     /// fuzz harness and the unit tests compare the two verdicts with this.
     public static func fastWalkAccepts(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress else { return false }
+        fastWalk(bytes) != nil
+    }
+
+    /// Whether the value spans lines, when JSONSkipper accepts it; nil when not.
+    @inline(__always)
+    private static func fastWalk(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
+        guard let base = bytes.baseAddress else { return nil }
         var lineBreak = false
         let start = JSONSkipper.skipSpace(base, bytes.count, 0, &lineBreak)
-        guard let end = JSONSkipper.skipValue(base, count: bytes.count, from: start, depth: 0, lineBreak: &lineBreak) else {
-            return false
-        }
-        return JSONSkipper.skipSpace(base, bytes.count, end, &lineBreak) == bytes.count
+        guard let end = JSONSkipper.skipValue(base, count: bytes.count, from: start, depth: 0, lineBreak: &lineBreak),
+              JSONSkipper.skipSpace(base, bytes.count, end, &lineBreak) == bytes.count else { return nil }
+        return lineBreak
     }
 }

@@ -57,4 +57,29 @@ final class UnitJSONValidatorTests: XCTestCase {
             }
         }
     }
+
+    /// Strings are tested 16 bytes at a time, with a separate path for one
+    /// that starts in the buffer's last 16 bytes: every length and every
+    /// place of a quote, backslash or control byte, near the end and not.
+    func testStringsOfEveryLengthNearTheEndOfTheBuffer() {
+        func fast(_ text: String) -> Bool { Array(text.utf8).withUnsafeBufferPointer { JSONValidator.fastWalkAccepts($0) } }
+        for length in 0...40 {
+            let plain = String(repeating: "x", count: length)
+            for prefix in ["", "[0,", #"{"long key, to move the string":"#] {
+                let close = prefix.hasPrefix("[") ? "]" : prefix.isEmpty ? "" : "}"
+                XCTAssertTrue(fast(prefix + "\"" + plain + "\"" + close), "\(prefix)+\(length)")
+                XCTAssertFalse(fast(prefix + "\"" + plain), "unterminated \(prefix)+\(length)")
+                XCTAssertFalse(fast(prefix + "\"" + plain + "\\\""), "escaped close \(prefix)+\(length)")
+                for at in 0..<length {
+                    var bad = Array(plain.utf8)
+                    bad[at] = 0x09
+                    XCTAssertFalse(fast(prefix + "\"" + String(decoding: bad, as: UTF8.self) + "\"" + close), "tab at \(at) of \(length)")
+                    var escaped = Array(plain.utf8)
+                    escaped[at] = UInt8(ascii: "\\")
+                    escaped.insert(UInt8(ascii: "n"), at: at + 1)
+                    XCTAssertTrue(fast(prefix + "\"" + String(decoding: escaped, as: UTF8.self) + "\"" + close), "\\n at \(at) of \(length)")
+                }
+            }
+        }
+    }
 }

@@ -32,4 +32,25 @@ static inline int berth_json_special16(const uint8_t *p) {
 #endif
 }
 
+/* The same test for a string that starts in the buffer's last 16 bytes:
+ * p points 16 bytes before the buffer's end and `skip` (0-15) bytes of it
+ * come before the string. Returns the index, counted from p + skip, of the
+ * first special byte, or 16 - skip when there is none. Reads nothing past
+ * the end, where a plain 16-byte load from p + skip would. */
+static inline int berth_json_special16_tail(const uint8_t *p, int skip) {
+#if defined(__SSE2__)
+    __m128i v = _mm_loadu_si128((const __m128i *)p);
+    __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+    __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+    __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F));
+    unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) >> skip;
+    return mask ? __builtin_ctz(mask) : 16 - skip;
+#else
+    for (int k = skip; k < 16; k++) {
+        if (p[k] == '"' || p[k] == '\\' || p[k] < 0x20) return k - skip;
+    }
+    return 16 - skip;
+#endif
+}
+
 #endif
