@@ -16,7 +16,7 @@ echo "# Berth benchmark"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- machine: nproc $(nproc), Linux $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'),"\
-  "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); load average at the start $load_start, at the end $(cut -d" " -f1-3 /proc/loadavg)"
+  "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); load average at the start $load_start, at the end $(cut -d" " -f1-3 /proc/loadavg); CPU time stolen by the hypervisor during the run: $(read -r steal ticks < <(cpu_ticks); awk -v s=$((steal - steal_start)) -v t=$((ticks - ticks_start)) 'BEGIN { printf "%.1f%%", t ? 100 * s / t : 0 }')"
 echo "- build: $config, $(swift --version 2>/dev/null | sed -n '1s/ (.*//p'); tools: cc -O2"
 echo "- pinning: $pinning"
 echo "- mode: $([ $quick = 1 ] && echo quick || echo full): each workload $seconds s after a $warmup s warm-up, $reps repetition(s); figures are medians, ± is half the min-max range relative to the median"
