@@ -30,12 +30,14 @@ public final class EventLoop {
     deinit { epoll.close() }
 
     public func register(_ fd: FileDescriptor, _ events: Events, _ handler: @escaping Handler) throws {
-        let index = Int(fd.rawValue)
-        if index >= handlers.count { handlers.append(contentsOf: repeatElement(nil, count: index + 64 - handlers.count)) }
-        handlers[index] = handler
         _ = try syscall("epoll_ctl(ADD)") {
             berth_epoll_ctl(epoll.rawValue, BERTH_EPOLL_CTL_ADD, fd.rawValue, events.rawValue, UInt64(fd.rawValue))
         }
+        // Only once epoll has it: a handler kept after a failed ADD would
+        // hold what it captured until the descriptor number is reused.
+        let index = Int(fd.rawValue)
+        if index >= handlers.count { handlers.append(contentsOf: repeatElement(nil, count: index + 64 - handlers.count)) }
+        handlers[index] = handler
     }
 
     /// Forgets `fd`'s handler without an epoll_ctl: for an fd about to be
