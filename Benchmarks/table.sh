@@ -20,7 +20,7 @@ echo "- machine: nproc $(nproc), Linux $(uname -r), $(grep -m1 'model name' /pro
 echo "- build: $config, $(swift --version 2>/dev/null | sed -n '1s/ (.*//p'); tools: cc -O2"
 echo "- pinning: $pinning"
 echo "- mode: $([ $quick = 1 ] && echo quick || echo full): each workload $seconds s after a $warmup s warm-up, $reps repetition(s); figures are medians, ± is half the min-max range relative to the median"
-echo "- requests: cecho \`POST /echo\` with a ${#body}-byte body (${#echo_line}-byte line), greeter \`GET /hello/bob\` (${#greet_line}-byte line); the baseline (C, epoll, one process) gets the same lines and answers \`{\"id\":null,\"status\":200,\"data\":{\"ok\":true}}\`"
+echo "- requests: cecho \`POST /echo\` with a ${#echo_body}-byte body (${#echo_line}-byte line), greeter \`GET /hello/bob\` (${#greet_line}-byte line); the baseline (C, epoll, one process) gets the same lines and answers \`{\"id\":null,\"status\":200,\"data\":{\"ok\":true}}\`"
 echo "- workloads: L1 one connection, one request in flight; L16 16 connections, one each; P16 16 connections, 32 pipelined each; O16 16 clients doing connect, one request, close"
 echo
 row measure Berth baseline Berth/baseline target result "errors Berth / baseline" "CPU server / loadgen: Berth; baseline"

@@ -9,25 +9,29 @@ import Glibc
 struct PathMatcher {
     @usableFromInline let plan: UnsafeMutableBufferPointer<(start: Int, count: Int)>
     @usableFromInline let literals: UnsafeMutableBufferPointer<UInt8>
-    /// Set when the pattern has no parameter ("/users/me"): it then matches
-    /// exactly the path with these bytes, one memcmp.
+    /// Set when the pattern has no parameter ("/users/me"): `literals` is
+    /// then the whole pattern, which matches exactly the path with these
+    /// bytes (one memcmp), and `plan` is empty.
     @usableFromInline let wholePath: Bool
 
     init(_ pattern: RoutePattern) {
         var plan: [(start: Int, count: Int)] = []
         var literals: [UInt8] = []
-        for segment in pattern.segments {
-            switch segment {
-            case .literal(let bytes):
-                plan.append((literals.count, bytes.count))
-                literals += bytes
-            case .parameter:
-                plan.append((0, -1))
+        wholePath = pattern.parameterNames.isEmpty
+        if wholePath {
+            literals = Array(pattern.text.utf8)
+        } else {
+            for segment in pattern.segments {
+                switch segment {
+                case .literal(let bytes):
+                    plan.append((literals.count, bytes.count))
+                    literals += bytes
+                case .parameter:
+                    plan.append((0, -1))
+                }
             }
         }
-        wholePath = plan.allSatisfy { $0.count >= 0 }
-        if wholePath { literals = Array(pattern.text.utf8) }
-        self.plan = .allocate(capacity: plan.count)
+        self.plan = .allocate(capacity: max(plan.count, 1))
         _ = self.plan.initialize(from: plan)
         self.literals = .allocate(capacity: max(literals.count, 1))
         _ = self.literals.initialize(from: literals)

@@ -13,23 +13,31 @@
 #include <emmintrin.h>
 #endif
 
-/* The index (0-15) of the first byte of p[0..15] that is '"', '\\' or below
- * 0x20, or 16 when there is none. All 16 bytes must be readable. */
-static inline int berth_json_special16(const uint8_t *p) {
 #if defined(__SSE2__)
+/* Bit k set when p[k] is '"', '\\' or below 0x20. All 16 bytes readable. */
+static inline unsigned berth_json_special_mask16(const uint8_t *p) {
     __m128i v = _mm_loadu_si128((const __m128i *)p);
     __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
     __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
     /* max(v, 0x1F) == 0x1F exactly when v <= 0x1F, unsigned. */
     __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F));
-    unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control));
-    return mask ? __builtin_ctz(mask) : 16;
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control));
+}
 #else
+static inline unsigned berth_json_special_mask16(const uint8_t *p) {
+    unsigned mask = 0;
     for (int k = 0; k < 16; k++) {
-        if (p[k] == '"' || p[k] == '\\' || p[k] < 0x20) return k;
+        if (p[k] == '"' || p[k] == '\\' || p[k] < 0x20) mask |= 1u << k;
     }
-    return 16;
+    return mask;
+}
 #endif
+
+/* The index (0-15) of the first byte of p[0..15] that is '"', '\\' or below
+ * 0x20, or 16 when there is none. All 16 bytes must be readable. */
+static inline int berth_json_special16(const uint8_t *p) {
+    unsigned mask = berth_json_special_mask16(p);
+    return mask ? __builtin_ctz(mask) : 16;
 }
 
 /* The same test for a string that starts in the buffer's last 16 bytes:
@@ -38,19 +46,8 @@ static inline int berth_json_special16(const uint8_t *p) {
  * first special byte, or 16 - skip when there is none. Reads nothing past
  * the end, where a plain 16-byte load from p + skip would. */
 static inline int berth_json_special16_tail(const uint8_t *p, int skip) {
-#if defined(__SSE2__)
-    __m128i v = _mm_loadu_si128((const __m128i *)p);
-    __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
-    __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
-    __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F));
-    unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) >> skip;
+    unsigned mask = berth_json_special_mask16(p) >> skip;
     return mask ? __builtin_ctz(mask) : 16 - skip;
-#else
-    for (int k = skip; k < 16; k++) {
-        if (p[k] == '"' || p[k] == '\\' || p[k] < 0x20) return k - skip;
-    }
-    return 16 - skip;
-#endif
 }
 
 #endif
