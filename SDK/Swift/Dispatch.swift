@@ -11,7 +11,30 @@ final class RouteBox {
     let handler: Routes.Handler
     /// The route's `{param}` names, built once instead of per request.
     let parameterNames = ParameterNameCache()
+    /// The last call's Request, when nothing else kept it: the next call
+    /// refills it instead of allocating one (and its byte buffer) anew.
+    @exclusivity(unchecked) private var spare: Request?
+
     init(_ handler: @escaping Routes.Handler) { self.handler = handler }
+
+    /// A Request holding this call's members. The host calls one handler
+    /// at a time per worker (berth.h, "Threading"); a nested call (only
+    /// tests make one) finds no spare and gets a new object.
+    func request(for req: UnsafePointer<berth_request>) -> Request {
+        let request = spare ?? Request()
+        spare = nil
+        request.fill(req, names: parameterNames)
+        return request
+    }
+
+    /// Keeps `request` for the next call unless the handler kept it or its
+    /// parameters (what was kept must keep its members, so it is never
+    /// reused).
+    func recycle(_ request: inout Request) {
+        guard isKnownUniquelyReferenced(&request), request.parametersAreUnshared() else { return }
+        request.clear()
+        spare = request
+    }
 }
 
 /// `berth_route.handler` for every route.
@@ -20,11 +43,19 @@ func handleRequest(_ req: UnsafePointer<berth_request>?, _ userData: UnsafeMutab
     // it replies "no_response" itself.
     guard let req, let userData else { return }
     // Borrowed, not retained: route boxes live as long as the process.
+    Unmanaged<RouteBox>.fromOpaque(userData)._withUnsafeGuaranteedRef { box in
+        var request = box.request(for: req)
+        answer(req, box.handler, request)
+        box.recycle(&request)
+    }
+}
+
+/// Calls the handler and sends exactly one answer: its value, or the error
+/// it threw, or why its value could not be encoded.
+private func answer(_ req: UnsafePointer<berth_request>, _ handler: Routes.Handler, _ request: Request) {
     let response: Response
     do {
-        response = try Unmanaged<RouteBox>.fromOpaque(userData)._withUnsafeGuaranteedRef { box in
-            try box.handler(Request(req, names: box.parameterNames))
-        }
+        response = try handler(request)
     } catch let error as PluginError {
         respondError(req, error)
         return

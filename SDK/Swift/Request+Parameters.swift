@@ -15,54 +15,69 @@ extension Request {
     /// couple of strings rather than a hash table built per request.
     public struct Parameters: Sequence, Equatable, Sendable, CustomStringConvertible,
                               ExpressibleByDictionaryLiteral {
-        /// Parameter names in pattern order; shared by every request of a
-        /// route.
-        private let names: [String]
-        // Values, in the order of `names`: the first two inline (no
-        // allocation for the usual route), the rest in an array.
-        private let value0: String
-        private let value1: String
-        private let moreValues: [String]?
+        /// Shared by copies. Only a recycled Request refills it (see
+        /// `Request.fill`), and only when no copy of it exists, so a
+        /// `Parameters` a handler kept never changes.
+        let storage: Storage
 
-        private init(names: [String], values: [String]) {
-            self.names = names
-            value0 = values.count > 0 ? values[0] : ""
-            value1 = values.count > 1 ? values[1] : ""
-            moreValues = values.count > 2 ? Array(values[2...]) : nil
+        final class Storage: @unchecked Sendable {
+            /// Parameter names in pattern order; shared by every request of
+            /// a route.
+            var names: [String] = []
+            // Values, in the order of `names`: the first two inline (no
+            // allocation for the usual route), the rest in an array.
+            var value0 = ""
+            var value1 = ""
+            var moreValues: [String]?
+
+            init() {}
+
+            init(names: [String], values: [String]) {
+                self.names = names
+                value0 = values.count > 0 ? values[0] : ""
+                value1 = values.count > 1 ? values[1] : ""
+                moreValues = values.count > 2 ? Array(values[2...]) : nil
+            }
+
+            /// The host's parameters. Names are checked against the route's
+            /// cached ones byte for byte and reused; values are copied.
+            func fill(_ params: UnsafePointer<berth_param>?, _ count: Int, names cache: ParameterNameCache) {
+                guard let params, count > 0 else {
+                    if !names.isEmpty {
+                        names = []
+                        value0 = ""
+                        value1 = ""
+                        moreValues = nil
+                    }
+                    return
+                }
+                names = cache.names(params, count)
+                value0 = params[0].value.string
+                value1 = count > 1 ? params[1].value.string : ""
+                moreValues = count > 2 ? (2..<count).map { params[$0].value.string } : nil
+            }
         }
+
+        init(storage: Storage) { self.storage = storage }
 
         /// Parameters with these names and values (sorted by name: a
         /// dictionary has no order).
         public init(_ dictionary: [String: String]) {
             let sorted = dictionary.sorted { $0.key < $1.key }
-            self.init(names: sorted.map(\.key), values: sorted.map(\.value))
+            storage = Storage(names: sorted.map(\.key), values: sorted.map(\.value))
         }
 
         public init(dictionaryLiteral elements: (String, String)...) {
             self.init(Dictionary(elements, uniquingKeysWith: { _, last in last }))
         }
 
-        /// The host's parameters. Names are checked against the route's
-        /// cached ones byte for byte and reused; values are copied.
-        init(_ params: UnsafePointer<berth_param>?, _ count: Int, names cache: ParameterNameCache) {
-            guard let params, count > 0 else {
-                names = []
-                value0 = ""
-                value1 = ""
-                moreValues = nil
-                return
-            }
-            names = cache.names(params, count)
-            value0 = params[0].value.string
-            value1 = count > 1 ? params[1].value.string : ""
-            moreValues = count > 2 ? (2..<count).map { params[$0].value.string } : nil
-        }
+        private var names: [String] { storage.names }
 
         private func value(at index: Int) -> String {
             switch index {
-            case 0: return value0
-            case 1: return value1
-            default: return moreValues.unsafelyUnwrapped[index - 2]
+            case 0: return storage.value0
+            case 1: return storage.value1
+            default: return storage.moreValues.unsafelyUnwrapped[index - 2]
             }
         }
 

@@ -1,31 +1,33 @@
 internal import CBerth
 import Foundation
+import Glibc
 
 /// One call to a route, copied out of the host's `berth_request`.
 ///
 /// Everything is copied because the host's memory is valid only until the
-/// handler returns; a `Request` may outlive that safely.
+/// handler returns; a `Request` may outlive that safely. Not `Sendable`:
+/// read it from one thread at a time (it builds some members on first use).
 public final class Request {
     /// "GET", "POST", ...
-    public let method: String
+    public var method: String { storedMethod }
     /// The path without the query, as sent, e.g. "/hello/bob".
-    public let path: String
+    public var path: String { text(&cachedPath, pathBytes) }
     /// What followed '?', undecoded; empty when there was none.
-    public let query: String
+    public var query: String { text(&cachedQuery, queryBytes) }
     /// Values of the route's `{param}` segments, percent-decoded, by name:
     /// `request.parameters["id"]` is nil when the route has no `{id}`.
     /// `parameters.dictionary` gives them as a `[String: String]`.
-    public let parameters: Parameters
+    public var parameters: Parameters { Parameters(storage: parameterStorage) }
     /// The request's `data` member, byte for byte; `.null` when absent.
-    public let rawData: RawJSON
+    public var rawData: RawJSON { json(&cachedData, dataBytes) }
     /// The request's `id` member as raw JSON text, nil when absent.
-    public let id: String?
+    public var id: String? { hasID ? text(&cachedID, idBytes) : nil }
     /// The request's `headers` object as raw JSON; `.null` when absent.
-    public let headers: RawJSON
+    public var headers: RawJSON { json(&cachedHeaders, headerBytes) }
     /// The connected client's process, user and group, as the kernel
     /// reported them when the connection was accepted (SO_PEERCRED): a
     /// client cannot forge them. nil under a host older than ABI 1.1.
-    public let peer: Peer?
+    public var peer: Peer? { storedPeer }
 
     /// A client's credentials (`peer`).
     public struct Peer: Equatable, Sendable {
@@ -40,40 +42,114 @@ public final class Request {
         }
     }
 
+    // The members most handlers never read are kept as copied bytes and
+    // made into Strings and arrays on first use: building them all was a
+    // third of a small request's cost in the SDK. Exclusivity is not
+    // checked at run time (the checks cost more than the reads): the class
+    // is used from one thread at a time and never hands out inout access.
+    // Stored members are read through accessors: a plugin's module checks
+    // exclusivity at run time on every direct read of a class's stored
+    // `var`, which cost more than the read.
+    @exclusivity(unchecked) private var storedMethod: String
+    @exclusivity(unchecked) private var parameterStorage: Parameters.Storage
+    @exclusivity(unchecked) private var storedPeer: Peer?
+    @exclusivity(unchecked) private var copied = CopiedBytes()
+    @exclusivity(unchecked) private var pathBytes = 0..<0
+    @exclusivity(unchecked) private var queryBytes = 0..<0
+    @exclusivity(unchecked) private var dataBytes = 0..<0
+    @exclusivity(unchecked) private var idBytes = 0..<0
+    @exclusivity(unchecked) private var headerBytes = 0..<0
+    @exclusivity(unchecked) private var hasID = false
+    @exclusivity(unchecked) private var cachedPath: String?
+    @exclusivity(unchecked) private var cachedQuery: String?
+    @exclusivity(unchecked) private var cachedID: String?
+    @exclusivity(unchecked) private var cachedData: RawJSON?
+    @exclusivity(unchecked) private var cachedHeaders: RawJSON?
+    @exclusivity(unchecked) private var cachedHeaderObject: [String: Any]?
+    @exclusivity(unchecked) private var cachedQueryItems: [String: String]?
+    /// Set when one of the cached members above was built: `clear` has
+    /// nothing to release otherwise (and most calls build none).
+    @exclusivity(unchecked) private var builtMembers = false
+
     /// Builds a request by hand, e.g. to unit-test a handler.
-    public convenience init(method: String, path: String, query: String = "",
-                            parameters: [String: String] = [:], rawData: RawJSON = .null,
-                            id: String? = nil, headers: RawJSON = .null, peer: Peer? = nil) {
-        self.init(method: method, path: path, query: query, parameters: Parameters(parameters),
-                  rawData: rawData, id: id, headers: headers, peer: peer)
+    public init(method: String, path: String, query: String = "",
+                parameters: [String: String] = [:], rawData: RawJSON = .null,
+                id: String? = nil, headers: RawJSON = .null, peer: Peer? = nil) {
+        storedMethod = method
+        parameterStorage = Parameters(parameters).storage
+        storedPeer = peer
+        cachedPath = path
+        cachedQuery = query
+        cachedData = rawData
+        cachedHeaders = headers
+        cachedID = id
+        hasID = id != nil
+        builtMembers = true
     }
 
-    init(method: String, path: String, query: String, parameters: Parameters,
-         rawData: RawJSON, id: String?, headers: RawJSON, peer: Peer?) {
-        self.method = method
-        self.path = path
-        self.query = query
-        self.parameters = parameters
-        self.rawData = rawData
-        self.id = id
-        self.headers = headers
-        self.peer = peer
+    /// An empty request for `fill`.
+    init() {
+        storedMethod = ""
+        parameterStorage = Parameters.Storage()
     }
 
-    /// Copies what the handler may keep. Cheap for a typical request: the
-    /// method is a constant, short strings are stored inline, parameter
-    /// names are shared by all requests of the route, and absent members
-    /// (no query, data, id or headers) copy nothing.
-    convenience init(_ req: UnsafePointer<berth_request>, names: ParameterNameCache) {
+    deinit { copied.deallocate() }
+
+    /// Takes this call's members from the host: the bytes are copied, the
+    /// parameters (which nearly every handler of a parameterised route
+    /// reads) are built now, the rest on first use.
+    func fill(_ req: UnsafePointer<berth_request>, names: ParameterNameCache) {
         let req = req.pointee
-        self.init(method: Self.methodName(req.method),
-                  path: req.path.string,
-                  query: req.query.string,
-                  parameters: Parameters(req.params, req.param_count, names: names),
-                  rawData: RawJSON(bytes: req.body.bytes),
-                  id: req.request_id.len > 0 ? req.request_id.string : nil,
-                  headers: RawJSON(bytes: req.headers.bytes),
-                  peer: Self.hasPeer(req) ? Peer(pid: req.peer_pid, uid: req.peer_uid, gid: req.peer_gid) : nil)
+        storedMethod = Self.methodName(req.method)
+        parameterStorage.fill(req.params, req.param_count, names: names)
+        storedPeer = Self.hasPeer(req) ? Peer(pid: req.peer_pid, uid: req.peer_uid, gid: req.peer_gid) : nil
+        copied.removeAll()
+        copied.reserve(req.path.len &+ req.query.len &+ req.body.len &+ req.request_id.len &+ req.headers.len)
+        pathBytes = copied.append(req.path)
+        queryBytes = copied.append(req.query)
+        dataBytes = copied.append(req.body)
+        idBytes = copied.append(req.request_id)
+        headerBytes = copied.append(req.headers)
+        hasID = req.request_id.len > 0
+    }
+
+    /// True when no `Parameters` handed out by this request is still held:
+    /// only then may `fill` change their storage.
+    func parametersAreUnshared() -> Bool {
+        isKnownUniquelyReferenced(&parameterStorage)
+    }
+
+    /// Forgets the members built from this call's bytes so the object can
+    /// serve the next call of its route (see RouteBox.recycle); what a
+    /// handler kept of them (Strings, arrays) is its own copy and stays
+    /// valid. `parameters` is refilled by the next `fill`.
+    func clear() {
+        copied.shrinkIfLarge()
+        guard builtMembers else { return }
+        builtMembers = false
+        cachedPath = nil
+        cachedQuery = nil
+        cachedID = nil
+        cachedData = nil
+        cachedHeaders = nil
+        cachedHeaderObject = nil
+        cachedQueryItems = nil
+    }
+
+    private func text(_ cache: inout String?, _ range: Range<Int>) -> String {
+        if let cache { return cache }
+        let made = copied.string(range)
+        cache = made
+        builtMembers = true
+        return made
+    }
+
+    private func json(_ cache: inout RawJSON?, _ range: Range<Int>) -> RawJSON {
+        if let cache { return cache }
+        let made = range.isEmpty ? RawJSON.null : RawJSON(bytes: copied.array(range))
+        cache = made
+        builtMembers = true
+        return made
     }
 
     /// BERTH_REQUEST_HAS(req, peer_gid): a 1.0 host's request ends earlier.
@@ -111,6 +187,7 @@ public final class Request {
     /// On failure throws `PluginError` 400 `bad_request` naming the type and
     /// what was wrong, so the caller learns which field to fix.
     public func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T {
+        let rawData = self.rawData
         // Decoding "null" succeeds only for optionals; for anything else say
         // plainly that the data is missing rather than "found null".
         if rawData.isNull && !(T.self is ExpressibleByNilLiteral.Type) {
@@ -125,6 +202,71 @@ public final class Request {
     }
 
     // Built on first use only: most handlers never look at headers or query.
-    lazy var headerObject: [String: Any] = Self.parseObject(headers)
-    lazy var queryStorage: [String: String] = QueryString.parse(query)
+    var headerObject: [String: Any] {
+        if let cachedHeaderObject { return cachedHeaderObject }
+        let made = Self.parseObject(headers)
+        cachedHeaderObject = made
+        builtMembers = true
+        return made
+    }
+
+    var queryStorage: [String: String] {
+        if let cachedQueryItems { return cachedQueryItems }
+        let made = QueryString.parse(query)
+        cachedQueryItems = made
+        builtMembers = true
+        return made
+    }
+}
+
+/// A request's members back to back in memory the request owns and reuses
+/// from call to call.
+struct CopiedBytes {
+    /// Memory above this is given back when a request is recycled, so one
+    /// huge body does not stay allocated for the life of the route.
+    static let keptCapacity = 64 << 10
+
+    private var base: UnsafeMutableRawPointer?
+    private var capacity = 0
+    private var count = 0
+
+    mutating func removeAll() { count = 0 }
+
+    mutating func reserve(_ total: Int) {
+        guard total > capacity else { return }
+        base?.deallocate()
+        capacity = max(total, 256)
+        base = .allocate(byteCount: capacity, alignment: 1)
+    }
+
+    /// Copies `member` after what is there; reserve the total first.
+    mutating func append(_ member: berth_str) -> Range<Int> {
+        let start = count
+        guard let ptr = member.ptr, member.len > 0, let base else { return start..<start }
+        memcpy(base + start, ptr, member.len)
+        count = start &+ member.len
+        return start..<count
+    }
+
+    func string(_ range: Range<Int>) -> String {
+        guard let base, !range.isEmpty else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count), as: UTF8.self)
+    }
+
+    func array(_ range: Range<Int>) -> [UInt8] {
+        guard let base, !range.isEmpty else { return [] }
+        return Array(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
+    }
+
+    mutating func shrinkIfLarge() {
+        guard capacity > Self.keptCapacity else { return }
+        deallocate()
+    }
+
+    mutating func deallocate() {
+        base?.deallocate()
+        base = nil
+        capacity = 0
+        count = 0
+    }
 }

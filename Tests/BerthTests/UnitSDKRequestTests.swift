@@ -148,6 +148,51 @@ final class UnitSDKRequestTests: XCTestCase {
         XCTAssertEqual(call(box.handler, params: [("id", "6")], box: box)?.body, #"{"id":"6"}"#)
     }
 
+    func testRecycledRequestsCarryOnlyTheirOwnCall() {
+        // One route box, so calls reuse its Request whenever the handler
+        // kept nothing; members built on first use must come from the call
+        // that reads them, never from an earlier one.
+        var seen: [String] = []
+        let box = RouteBox { request in
+            if request.parameters["id"] == "1" {
+                seen.append("\(request.path) \(request.query) \(request.id ?? "-") \(request.rawData.string) \(request.headers.string)")
+            } else {
+                seen.append("\(request.path) \(request.query) \(request.id ?? "-") \(request.rawData.string) \(request.headers.string) \(request.queryItems)")
+            }
+            return Response(status: 200, body: request.parameters.dictionary)
+        }
+        XCTAssertEqual(call(box.handler, path: "/a/1", query: "q=1", params: [("id", "1")], body: "[1]",
+                            id: "7", headers: #"{"h":1}"#, box: box)?.body, #"{"id":"1"}"#)
+        XCTAssertEqual(call(box.handler, path: "/a/2", params: [("id", "2")], box: box)?.body, #"{"id":"2"}"#)
+        XCTAssertEqual(call(box.handler, path: "/b", box: box)?.body, "{}")
+        XCTAssertEqual(seen, [#"/a/1 q=1 7 [1] {"h":1}"#, "/a/2  - null null [:]", "/b  - null null [:]"])
+    }
+
+    func testWhatAHandlerKeepsIsNeverRefilled() {
+        var keptRequest: Request?
+        var keptParameters: Request.Parameters?
+        let box = RouteBox { request in
+            switch request.parameters["id"] {
+            case "keep-request": keptRequest = request
+            case "keep-parameters": keptParameters = request.parameters
+            default: break
+            }
+            _ = request.path
+            return Response(status: 204)
+        }
+        _ = call(box.handler, path: "/keep-request", params: [("id", "keep-request")], body: "[1]", box: box)
+        _ = call(box.handler, path: "/keep-parameters", params: [("id", "keep-parameters")], box: box)
+        for round in 0..<3 {
+            _ = call(box.handler, path: "/other/\(round)", params: [("id", "other \(round)")], body: "[2]", box: box)
+        }
+        let request = try! XCTUnwrap(keptRequest)
+        XCTAssertEqual(request.path, "/keep-request")
+        XCTAssertEqual(request.parameters["id"], "keep-request")
+        XCTAssertEqual(request.rawData.string, "[1]")
+        XCTAssertEqual(keptParameters?["id"], "keep-parameters")
+        XCTAssertEqual(keptParameters, ["id": "keep-parameters"])
+    }
+
     func testRawJSONPassesThrough() {
         let json = #"{"b": [1, 2] , "a":"\/"}"#
         let answer = call(raw { request in request.rawData }, method: "POST", body: json)
