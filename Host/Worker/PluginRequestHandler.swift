@@ -23,6 +23,10 @@ final class PluginRequestHandler: RequestHandler {
     /// for every request, so filling them needs no closure and no array.
     private var cParameters = UnsafeMutableBufferPointer<berth_param>.allocate(capacity: 8)
     private var decodedScratch: [UInt8] = []
+    /// Read once here: through the statics, every request paid two
+    /// swift_once checks.
+    private let hostTable = UnsafePointer(HostAPI.table)
+    private let methodNames = MethodNames.table
     /// Answers whose latency is not recorded yet: requests of one read
     /// share its time, so one clock read at the end of the batch times them
     /// all.
@@ -48,12 +52,13 @@ final class PluginRequestHandler: RequestHandler {
     deinit { cParameters.deallocate() }
 
     func handle(_ request: Request, into output: inout [UInt8]) {
-        let status: Int
-        if let route = Gate.admit(request, router: router, tokens: tokens,
-                                  parameters: &parameters, output: &output, service: plugin.name) {
-            status = call(route.target, request, &output)
-        } else {
-            status = 400
+        // Borrowed, not retained: the router holds its routes and this
+        // handler its tokens for the whole call (a reload replaces tokens
+        // between requests, never during one).
+        let status = Unmanaged.passUnretained(tokens)._withUnsafeGuaranteedRef { tokens in
+            guard let route = Gate.admit(request, router: router, tokens: tokens,
+                                         parameters: &parameters, output: &output, service: plugin.name) else { return 400 }
+            return Unmanaged.passUnretained(route.target)._withUnsafeGuaranteedRef { call($0, request, &output) }
         }
         stats.count(failed: status >= 400)
         if request.receivedAt != untimed.receivedAt {
@@ -118,11 +123,11 @@ final class PluginRequestHandler: RequestHandler {
                         _ output: inout [UInt8]) -> Int {
         var cRequest = berth_request(
             size: UInt32(MemoryLayout<berth_request>.size),
-            method: MethodNames.cString(route.method),
+            method: methodNames[Int(route.method.rawValue)],
             path: berth_str(request.path), query: berth_str(request.query),
             params: params.baseAddress, param_count: params.count,
             body: berth_str(request.data), request_id: berth_str(request.id), headers: berth_str(request.headers),
-            host: UnsafePointer(HostAPI.table),
+            host: hostTable,
             host_private: Unmanaged.passUnretained(context).toOpaque(),
             peer_pid: request.peer.pid, peer_uid: request.peer.uid, peer_gid: request.peer.gid)
         context.begin(id: request.id, data: request.data, dataSpansLines: request.spansLines, route: route)
@@ -159,12 +164,10 @@ extension berth_str {
 
 /// Method names as C strings, made once: a request indexes them by method.
 private enum MethodNames {
+    /// Indexed by HTTPMethod.rawValue.
     nonisolated(unsafe) static let table: [berth_str] = HTTPMethod.allCases.map {
         berth_str(ptr: UnsafePointer(strdup($0.description)), len: $0.description.utf8.count)
     }
-
-    @inline(__always)
-    static func cString(_ method: HTTPMethod) -> berth_str { table[Int(method.rawValue)] }
 }
 
 /// %XX escapes in path parameters; a malformed escape stays as it is.
