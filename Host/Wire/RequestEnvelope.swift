@@ -29,10 +29,18 @@ public struct RequestEnvelope: Equatable {
 
     /// Why a frame is not a usable request. `id` is filled when the frame
     /// was an object with an id, so even an error answer carries it.
-    public struct Invalid: Error {
-        public var code: String
-        public var message: String
-        public var id: Range<Int>?
+    /// A class: every request carries an `Invalid?`, and as a struct of two
+    /// strings its nil was copied and destroyed field by field each time.
+    public final class Invalid: Error, Sendable {
+        public let code: String
+        public let message: String
+        public let id: Range<Int>?
+
+        init(code: String, message: String, id: Range<Int>? = nil) {
+            self.code = code
+            self.message = message
+            self.id = id
+        }
     }
 
     /// Parses and validates one frame.
