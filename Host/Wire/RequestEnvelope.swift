@@ -132,9 +132,18 @@ public struct RequestEnvelope: Equatable {
         if i < n && p[i] == UInt8(ascii: "}") { return i + 1 }
         while true {
             i = JSONSkipper.skipSpace(p, n, i, &lineBreak)
-            var keyEscaped = false
-            guard i < n, p[i] == UInt8(ascii: "\""), let keyEnd = JSONSkipper.skipString(p, n, i, &keyEscaped) else { return nil }
-            let key = UnsafeBufferPointer(start: p + i + 1, count: keyEnd - i - 2)
+            guard i < n, p[i] == UInt8(ascii: "\"") else { return nil }
+            let member: Member
+            let keyEnd: Int
+            if let (known, end) = Self.plainKey(p, n, i) {
+                member = known
+                keyEnd = end
+            } else {
+                var keyEscaped = false
+                guard let end = JSONSkipper.skipString(p, n, i, &keyEscaped) else { return nil }
+                member = keyEscaped ? .other : Member(UnsafeBufferPointer(start: p + i + 1, count: end - i - 2))
+                keyEnd = end
+            }
             i = JSONSkipper.skipSpace(p, n, keyEnd, &lineBreak)
             guard i < n, p[i] == UInt8(ascii: ":") else { return nil }
             i = JSONSkipper.skipSpace(p, n, i + 1, &lineBreak)
@@ -150,7 +159,7 @@ public struct RequestEnvelope: Equatable {
                 guard let end = JSONSkipper.skipValue(p, count: n, from: i, depth: 1, lineBreak: &lineBreak) else { return nil }
                 i = end
             }
-            if !keyEscaped { assign(key: key, value: valueStart..<i, string: string) }
+            store(member, value: valueStart..<i, string: string)
             i = JSONSkipper.skipSpace(p, n, i, &lineBreak)
             guard i < n else { return nil }
             if p[i] == UInt8(ascii: ",") {
@@ -187,7 +196,7 @@ public struct RequestEnvelope: Equatable {
             } else {
                 value = try scanner.scanValue(depth: 1)
             }
-            if !keyEscaped { assign(key: UnsafeBufferPointer(rebasing: frame[key]), value: value, string: string) }
+            store(keyEscaped ? .other : Member(UnsafeBufferPointer(rebasing: frame[key])), value: value, string: string)
             scanner.skipWhitespace()
             guard !scanner.atEnd else { throw scanner.fail("unexpected end of input in the request object") }
             if frame[scanner.index] == UInt8(ascii: ",") { scanner.index += 1; continue }
@@ -196,20 +205,66 @@ public struct RequestEnvelope: Equatable {
         }
     }
 
-    /// `string` is the member's content when its value is a string.
-    private mutating func assign(key: UnsafeBufferPointer<UInt8>, value: Range<Int>, string: StringMember?) {
-        @inline(__always)
-        func isKey(_ name: StaticString) -> Bool {
-            name.utf8CodeUnitCount == key.count && memcmp(name.utf8Start, key.baseAddress!, key.count) == 0
+    /// The members Berth reads; `other` for any member it ignores (and
+    /// for a key written with escapes, which is never taken for one).
+    enum Member {
+        case id, method, path, data, headers, authToken, other
+
+        init(_ key: UnsafeBufferPointer<UInt8>) {
+            @inline(__always)
+            func isKey(_ name: StaticString) -> Bool {
+                name.utf8CodeUnitCount == key.count && memcmp(name.utf8Start, key.baseAddress!, key.count) == 0
+            }
+            switch key.count {
+            case 2 where isKey("id"): self = .id
+            case 4 where isKey("path"): self = .path
+            case 4 where isKey("data"): self = .data
+            case 6 where isKey("method"): self = .method
+            case 7 where isKey("headers"): self = .headers
+            case 10 where isKey("auth_token"): self = .authToken
+            default: self = .other
+            }
         }
-        switch key.count {
-        case 2 where isKey("id"): id = value
-        case 4 where isKey("path"): path = string ?? StringMember(range: value, hasEscapes: false)
-        case 4 where isKey("data"): data = value
-        case 6 where isKey("method"): method = string ?? StringMember(range: value, hasEscapes: false)
-        case 7 where isKey("headers"): headers = value
-        case 10 where isKey("auth_token"): authToken = string
+    }
+
+    /// The member whose key, quotes included, starts at `i`, when it is one
+    /// Berth reads spelt plainly, with the index past its closing quote:
+    /// compared as whole words, which costs less than skipping the key as
+    /// a string and then looking its name up. nil otherwise (the caller
+    /// then takes the general path, which gives the same answer).
+    @inline(__always)
+    private static func plainKey(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> (Member, Int)? {
+        guard i &+ 8 <= n else { return nil }
+        let raw = UnsafeRawPointer(p + i)
+        // Little-endian words of the quoted keys (first byte lowest).
+        let word = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
+        if word == 0x2264_6f68_7465_6d22 { return (.method, i &+ 8) }              // "method"
+        switch word & 0xFFFF_FFFF_FFFF {
+        case 0x2268_7461_7022: return (.path, i &+ 6)                            // "path"
+        case 0x2261_7461_6422: return (.data, i &+ 6)                            // "data"
         default: break
+        }
+        if word & 0xFFFF_FFFF == 0x2264_6922 { return (.id, i &+ 4) }             // "id"
+        if word == 0x6f74_5f68_7475_6122, i &+ 12 <= n,                          // "auth_to
+           UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) == 0x226e_656b {   // ken"
+            return (.authToken, i &+ 12)
+        }
+        if word == 0x7372_6564_6165_6822, i &+ 9 <= n, p[i &+ 8] == UInt8(ascii: "\"") {             // "headers"
+            return (.headers, i &+ 9)
+        }
+        return nil
+    }
+
+    /// `string` is the member's content when its value is a string.
+    private mutating func store(_ member: Member, value: Range<Int>, string: StringMember?) {
+        switch member {
+        case .id: id = value
+        case .path: path = string ?? StringMember(range: value, hasEscapes: false)
+        case .data: data = value
+        case .method: method = string ?? StringMember(range: value, hasEscapes: false)
+        case .headers: headers = value
+        case .authToken: authToken = string
+        case .other: break
         }
     }
 

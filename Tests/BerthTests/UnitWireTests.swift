@@ -107,6 +107,44 @@ final class UnitWireTests: XCTestCase {
         XCTAssertEqual(String(decoding: path, as: UTF8.self), "/a/b?q=1")
     }
 
+    /// Keys Berth reads are recognised as whole words when 8 (or 12) bytes
+    /// from the key's quote are in the buffer, by the string skip otherwise:
+    /// every member must land in the same place either way, and a key with
+    /// an escape, or one that only starts like a known key, is never taken
+    /// for it.
+    func testKnownKeysAtEveryDistanceFromTheEnd() throws {
+        let members = [#""id":1"#, #""data":2"#, #""headers":{}"#, #""auth_token":"t""#]
+        for member in members {
+            for padding in 0...13 {
+                let text = #"{"method":"GET","path":"/p","# + member + String(repeating: " ", count: padding) + "}"
+                let envelope = try parse(text).get()
+                let bytes = Array(text.utf8)
+                func slice(_ range: Range<Int>?) -> String? { range.map { String(decoding: bytes[$0], as: UTF8.self) } }
+                XCTAssertEqual(slice(envelope.path?.range), "/p", text)
+                XCTAssertEqual(slice(envelope.method?.range), "GET", text)
+                let value = String(member[member.index(after: member.lastIndex(of: ":")!)...])
+                switch member {
+                case members[0]: XCTAssertEqual(slice(envelope.id), value, text)
+                case members[1]: XCTAssertEqual(slice(envelope.data), value, text)
+                case members[2]: XCTAssertEqual(slice(envelope.headers), value, text)
+                default: XCTAssertEqual(slice(envelope.authToken?.range), "t", text)
+                }
+            }
+        }
+        // Near misses and escaped spellings are other members.
+        for other in [#""ids":1"#, #""idx":1"#, #""datum":2"#, #""headers2":{}"#, #""auth_tokens":"t""#,
+                      #""\u0069d":1"#, #""d\u0061ta":2"#, #""auth_toke\u006e":"t""#, #""i":1"#] {
+            let text = #"{"method":"GET","path":"/p","# + other + "}"
+            let envelope = try parse(text).get()
+            XCTAssertNil(envelope.id, text)
+            XCTAssertNil(envelope.data, text)
+            XCTAssertNil(envelope.headers, text)
+            XCTAssertNil(envelope.authToken, text)
+        }
+        XCTAssertTrue(failure(#"{"m\u0065thod":"GET","path":"/p"}"#)!.message.contains("missing \"method\""))
+        XCTAssertTrue(failure(#"{"method":"GET","pat\u0068":"/p"}"#)!.message.contains("missing \"path\""))
+    }
+
     func testEnvelopeErrorsAreSpecific() {
         XCTAssertEqual(failure("not json")?.code, "invalid_json")
         XCTAssertEqual(failure(#"{"method":"GET","path":"/x""#)?.code, "invalid_json")
