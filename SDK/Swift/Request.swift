@@ -11,19 +11,19 @@ public final class Request {
     /// "GET", "POST", ...
     public var method: String { storedMethod }
     /// The path without the query, as sent, e.g. "/hello/bob".
-    public var path: String { text(&cachedPath, pathBytes) }
+    public var path: String { built(&cachedPath) { copied.string(pathBytes) } }
     /// What followed '?', undecoded; empty when there was none.
-    public var query: String { text(&cachedQuery, queryBytes) }
+    public var query: String { built(&cachedQuery) { copied.string(queryBytes) } }
     /// Values of the route's `{param}` segments, percent-decoded, by name:
     /// `request.parameters["id"]` is nil when the route has no `{id}`.
     /// `parameters.dictionary` gives them as a `[String: String]`.
     public var parameters: Parameters { Parameters(storage: parameterStorage) }
     /// The request's `data` member, byte for byte; `.null` when absent.
-    public var rawData: RawJSON { json(&cachedData, dataBytes) }
+    public var rawData: RawJSON { built(&cachedData) { copied.json(dataBytes) } }
     /// The request's `id` member as raw JSON text, nil when absent.
-    public var id: String? { hasID ? text(&cachedID, idBytes) : nil }
+    public var id: String? { hasID ? built(&cachedID) { copied.string(idBytes) } : nil }
     /// The request's `headers` object as raw JSON; `.null` when absent.
-    public var headers: RawJSON { json(&cachedHeaders, headerBytes) }
+    public var headers: RawJSON { built(&cachedHeaders) { copied.json(headerBytes) } }
     /// The connected client's process, user and group, as the kernel
     /// reported them when the connection was accepted (SO_PEERCRED): a
     /// client cannot forge them. nil under a host older than ABI 1.1.
@@ -136,17 +136,11 @@ public final class Request {
         cachedQueryItems = nil
     }
 
-    private func text(_ cache: inout String?, _ range: Range<Int>) -> String {
+    /// The member kept in `cache`, made by `make` on first use.
+    @inline(__always)
+    private func built<Member>(_ cache: inout Member?, _ make: () -> Member) -> Member {
         if let cache { return cache }
-        let made = copied.string(range)
-        cache = made
-        builtMembers = true
-        return made
-    }
-
-    private func json(_ cache: inout RawJSON?, _ range: Range<Int>) -> RawJSON {
-        if let cache { return cache }
-        let made = range.isEmpty ? RawJSON.null : RawJSON(bytes: copied.array(range))
+        let made = make()
         cache = made
         builtMembers = true
         return made
@@ -202,21 +196,8 @@ public final class Request {
     }
 
     // Built on first use only: most handlers never look at headers or query.
-    var headerObject: [String: Any] {
-        if let cachedHeaderObject { return cachedHeaderObject }
-        let made = Self.parseObject(headers)
-        cachedHeaderObject = made
-        builtMembers = true
-        return made
-    }
-
-    var queryStorage: [String: String] {
-        if let cachedQueryItems { return cachedQueryItems }
-        let made = QueryString.parse(query)
-        cachedQueryItems = made
-        builtMembers = true
-        return made
-    }
+    var headerObject: [String: Any] { built(&cachedHeaderObject) { Self.parseObject(headers) } }
+    var queryStorage: [String: String] { built(&cachedQueryItems) { QueryString.parse(query) } }
 }
 
 /// A request's members back to back in memory the request owns and reuses
@@ -232,6 +213,8 @@ struct CopiedBytes {
 
     mutating func removeAll() { count = 0 }
 
+    /// Room for `total` bytes; what is held is dropped (call it after
+    /// `removeAll`).
     mutating func reserve(_ total: Int) {
         guard total > capacity else { return }
         base?.deallocate()
@@ -253,9 +236,10 @@ struct CopiedBytes {
         return String(decoding: UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count), as: UTF8.self)
     }
 
-    func array(_ range: Range<Int>) -> [UInt8] {
-        guard let base, !range.isEmpty else { return [] }
-        return Array(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
+    /// JSON text; no bytes is `null`.
+    func json(_ range: Range<Int>) -> RawJSON {
+        guard let base, !range.isEmpty else { return .null }
+        return RawJSON(bytes: Array(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)))
     }
 
     mutating func shrinkIfLarge() {
