@@ -27,11 +27,14 @@ final class RouteBox {
         return request
     }
 
-    /// Keeps `request` for the next call unless the handler kept it or its
-    /// parameters (what was kept must keep its members, so it is never
-    /// reused).
+    /// Ends the call of `request`: keeps it for the next call unless the
+    /// handler kept it or its parameters (what was kept must keep its
+    /// members, so it is never reused). Runs before the host's call
+    /// returns, while the request's bytes are still valid.
     func recycle(_ request: inout Request) {
-        guard isKnownUniquelyReferenced(&request), request.parametersAreUnshared() else { return }
+        let isKept = !isKnownUniquelyReferenced(&request)
+        request.finishCall(isKept: isKept)
+        guard !isKept, request.parametersAreUnshared() else { return }
         request.clear()
         spare = request
     }

@@ -2,28 +2,29 @@ internal import CBerth
 import Foundation
 import Glibc
 
-/// One call to a route, copied out of the host's `berth_request`.
+/// One call to a route, read out of the host's `berth_request`.
 ///
-/// Everything is copied because the host's memory is valid only until the
-/// handler returns; a `Request` may outlive that safely. Not `Sendable`:
-/// read it from one thread at a time (it builds some members on first use).
+/// A `Request` may outlive its call: a handler that keeps one (a strong
+/// reference) has every member copied out of the host's memory, which is
+/// valid only until the call returns, before it returns. Not `Sendable`:
+/// read it from one thread at a time (it builds members on first use).
 public final class Request {
     /// "GET", "POST", ...
     public var method: String { storedMethod }
     /// The path without the query, as sent, e.g. "/hello/bob".
-    public var path: String { built(&cachedPath) { copied.string(pathBytes) } }
+    public var path: String { built(&cachedPath) { pathSource.string } }
     /// What followed '?', undecoded; empty when there was none.
-    public var query: String { built(&cachedQuery) { copied.string(queryBytes) } }
+    public var query: String { built(&cachedQuery) { querySource.string } }
     /// Values of the route's `{param}` segments, percent-decoded, by name:
     /// `request.parameters["id"]` is nil when the route has no `{id}`.
     /// `parameters.dictionary` gives them as a `[String: String]`.
     public var parameters: Parameters { Parameters(storage: parameterStorage) }
     /// The request's `data` member, byte for byte; `.null` when absent.
-    public var rawData: RawJSON { built(&cachedData) { copied.json(dataBytes) } }
+    public var rawData: RawJSON { built(&cachedData) { RawJSON(bytes: dataSource.bytes) } }
     /// The request's `id` member as raw JSON text, nil when absent.
-    public var id: String? { hasID ? built(&cachedID) { copied.string(idBytes) } : nil }
+    public var id: String? { hasID ? built(&cachedID) { idSource.string } : nil }
     /// The request's `headers` object as raw JSON; `.null` when absent.
-    public var headers: RawJSON { built(&cachedHeaders) { copied.json(headerBytes) } }
+    public var headers: RawJSON { built(&cachedHeaders) { RawJSON(bytes: headerSource.bytes) } }
     /// The connected client's process, user and group, as the kernel
     /// reported them when the connection was accepted (SO_PEERCRED): a
     /// client cannot forge them. nil under a host older than ABI 1.1.
@@ -42,9 +43,11 @@ public final class Request {
         }
     }
 
-    // The members most handlers never read are kept as copied bytes and
-    // made into Strings and arrays on first use: building them all was a
-    // third of a small request's cost in the SDK. Exclusivity is not
+    // The members most handlers never read are made into Strings and
+    // arrays on first use, from the host's bytes while the call lasts:
+    // building them all was a third of a small request's cost in the SDK.
+    // A request its handler keeps has them all built before the call
+    // returns (finishCall). Exclusivity is not
     // checked at run time (the checks cost more than the reads): the class
     // is used from one thread at a time and never hands out inout access.
     // Stored members are read through accessors: a plugin's module checks
@@ -53,12 +56,12 @@ public final class Request {
     @exclusivity(unchecked) private var storedMethod: String
     @exclusivity(unchecked) private var parameterStorage: Parameters.Storage
     @exclusivity(unchecked) private var storedPeer: Peer?
-    @exclusivity(unchecked) private var copied = CopiedBytes()
-    @exclusivity(unchecked) private var pathBytes = 0..<0
-    @exclusivity(unchecked) private var queryBytes = 0..<0
-    @exclusivity(unchecked) private var dataBytes = 0..<0
-    @exclusivity(unchecked) private var idBytes = 0..<0
-    @exclusivity(unchecked) private var headerBytes = 0..<0
+    /// The host's bytes of this call; empty outside a call.
+    @exclusivity(unchecked) private var pathSource = berth_str()
+    @exclusivity(unchecked) private var querySource = berth_str()
+    @exclusivity(unchecked) private var dataSource = berth_str()
+    @exclusivity(unchecked) private var idSource = berth_str()
+    @exclusivity(unchecked) private var headerSource = berth_str()
     @exclusivity(unchecked) private var hasID = false
     @exclusivity(unchecked) private var cachedPath: String?
     @exclusivity(unchecked) private var cachedQuery: String?
@@ -93,24 +96,40 @@ public final class Request {
         parameterStorage = Parameters.Storage()
     }
 
-    deinit { copied.deallocate() }
-
-    /// Takes this call's members from the host: the bytes are copied, the
-    /// parameters (which nearly every handler of a parameterised route
-    /// reads) are built now, the rest on first use.
+    /// Takes this call's members from the host: the parameters (which
+    /// nearly every handler of a parameterised route reads) are built now,
+    /// the rest on first use. `finishCall` must follow before the host's
+    /// call returns.
     func fill(_ req: UnsafePointer<berth_request>, names: ParameterNameCache) {
         let req = req.pointee
         storedMethod = Self.methodName(req.method)
         parameterStorage.fill(req.params, req.param_count, names: names)
         storedPeer = Self.hasPeer(req) ? Peer(pid: req.peer_pid, uid: req.peer_uid, gid: req.peer_gid) : nil
-        copied.removeAll()
-        copied.reserve(req.path.len &+ req.query.len &+ req.body.len &+ req.request_id.len &+ req.headers.len)
-        pathBytes = copied.append(req.path)
-        queryBytes = copied.append(req.query)
-        dataBytes = copied.append(req.body)
-        idBytes = copied.append(req.request_id)
-        headerBytes = copied.append(req.headers)
+        pathSource = req.path
+        querySource = req.query
+        dataSource = req.body
+        idSource = req.request_id
+        headerSource = req.headers
         hasID = req.request_id.len > 0
+    }
+
+    /// The call is about to return, and the host's bytes go with it. A
+    /// request the handler kept (`isKept`) gets every member built now;
+    /// one it did not is left for `clear`. Either way nothing points into
+    /// the host's memory afterwards.
+    func finishCall(isKept: Bool) {
+        if isKept {
+            _ = path
+            _ = query
+            _ = id
+            _ = rawData
+            _ = headers
+        }
+        pathSource = berth_str()
+        querySource = berth_str()
+        dataSource = berth_str()
+        idSource = berth_str()
+        headerSource = berth_str()
     }
 
     /// True when no `Parameters` handed out by this request is still held:
@@ -119,12 +138,11 @@ public final class Request {
         isKnownUniquelyReferenced(&parameterStorage)
     }
 
-    /// Forgets the members built from this call's bytes so the object can
-    /// serve the next call of its route (see RouteBox.recycle); what a
-    /// handler kept of them (Strings, arrays) is its own copy and stays
-    /// valid. `parameters` is refilled by the next `fill`.
+    /// Forgets the members built during the call so the object can serve
+    /// the next call of its route (see RouteBox.recycle); what a handler
+    /// kept of them (Strings, arrays) is its own copy and stays valid.
+    /// `parameters` is refilled by the next `fill`.
     func clear() {
-        copied.shrinkIfLarge()
         guard builtMembers else { return }
         builtMembers = false
         cachedPath = nil
@@ -198,59 +216,4 @@ public final class Request {
     // Built on first use only: most handlers never look at headers or query.
     var headerObject: [String: Any] { built(&cachedHeaderObject) { Self.parseObject(headers) } }
     var queryStorage: [String: String] { built(&cachedQueryItems) { QueryString.parse(query) } }
-}
-
-/// A request's members back to back in memory the request owns and reuses
-/// from call to call.
-struct CopiedBytes {
-    /// Memory above this is given back when a request is recycled, so one
-    /// huge body does not stay allocated for the life of the route.
-    static let keptCapacity = 64 << 10
-
-    private var base: UnsafeMutableRawPointer?
-    private var capacity = 0
-    private var count = 0
-
-    mutating func removeAll() { count = 0 }
-
-    /// Room for `total` bytes; what is held is dropped (call it after
-    /// `removeAll`).
-    mutating func reserve(_ total: Int) {
-        guard total > capacity else { return }
-        base?.deallocate()
-        capacity = max(total, 256)
-        base = .allocate(byteCount: capacity, alignment: 1)
-    }
-
-    /// Copies `member` after what is there; reserve the total first.
-    mutating func append(_ member: berth_str) -> Range<Int> {
-        let start = count
-        guard let ptr = member.ptr, member.len > 0, let base else { return start..<start }
-        memcpy(base + start, ptr, member.len)
-        count = start &+ member.len
-        return start..<count
-    }
-
-    func string(_ range: Range<Int>) -> String {
-        guard let base, !range.isEmpty else { return "" }
-        return String(decoding: UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count), as: UTF8.self)
-    }
-
-    /// JSON text; no bytes is `null`.
-    func json(_ range: Range<Int>) -> RawJSON {
-        guard let base, !range.isEmpty else { return .null }
-        return RawJSON(bytes: Array(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)))
-    }
-
-    mutating func shrinkIfLarge() {
-        guard capacity > Self.keptCapacity else { return }
-        deallocate()
-    }
-
-    mutating func deallocate() {
-        base?.deallocate()
-        base = nil
-        capacity = 0
-        count = 0
-    }
 }

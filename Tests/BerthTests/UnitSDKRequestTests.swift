@@ -45,7 +45,7 @@ private func call(_ handler: @escaping Routes.Handler, method: String = "GET", p
     FakeHost.answers.removeAll()
     let box = existing ?? RouteBox(handler)
     let strings = [method, path, query, body, id, headers] + params.flatMap { [$0.0, $0.1] }
-    let storage = strings.map { Array($0.utf8) }
+    var storage = strings.map { Array($0.utf8) }
     func str(_ index: Int) -> berth_str {
         storage[index].withUnsafeBufferPointer {
             berth_str(ptr: UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), len: $0.count)
@@ -65,6 +65,12 @@ private func call(_ handler: @escaping Routes.Handler, method: String = "GET", p
                 handleRequest(&request, Unmanaged.passUnretained(box).toOpaque())
             }
         }
+    }
+    // The host's memory is valid only during the call: scribble over it,
+    // as a host reusing its buffers would, so a request that still read
+    // it afterwards would show it.
+    for index in storage.indices {
+        storage[index].withUnsafeMutableBufferPointer { $0.update(repeating: UInt8(ascii: "#")) }
     }
     XCTAssertLessThanOrEqual(FakeHost.answers.count, 1, "answered more than once")
     return FakeHost.answers.first
