@@ -22,7 +22,7 @@ public final class Request {
     /// The request's `data` member, byte for byte; `.null` when absent.
     public var rawData: RawJSON { built(&cachedData) { RawJSON(bytes: dataSource.bytes) } }
     /// The request's `id` member as raw JSON text, nil when absent.
-    public var id: String? { hasID ? built(&cachedID) { idSource.string } : nil }
+    public var id: String? { idSource.len > 0 ? built(&cachedID) { idSource.string } : cachedID }
     /// The request's `headers` object as raw JSON; `.null` when absent.
     public var headers: RawJSON { built(&cachedHeaders) { RawJSON(bytes: headerSource.bytes) } }
     /// The connected client's process, user and group, as the kernel
@@ -47,12 +47,10 @@ public final class Request {
     // arrays on first use, from the host's bytes while the call lasts:
     // building them all was a third of a small request's cost in the SDK.
     // A request its handler keeps has them all built before the call
-    // returns (finishCall). Exclusivity is not
-    // checked at run time (the checks cost more than the reads): the class
-    // is used from one thread at a time and never hands out inout access.
-    // Stored members are read through accessors: a plugin's module checks
-    // exclusivity at run time on every direct read of a class's stored
-    // `var`, which cost more than the read.
+    // returns (finishCall). Exclusivity is not checked at run time, here
+    // or (through the accessors above) in the plugin's module, which would
+    // check every direct read of a stored `var`: the checks cost more than
+    // the reads, and the class is used from one thread at a time.
     @exclusivity(unchecked) private var storedMethod: String
     @exclusivity(unchecked) private var parameterStorage: Parameters.Storage
     @exclusivity(unchecked) private var storedPeer: Peer?
@@ -62,7 +60,6 @@ public final class Request {
     @exclusivity(unchecked) private var dataSource = berth_str()
     @exclusivity(unchecked) private var idSource = berth_str()
     @exclusivity(unchecked) private var headerSource = berth_str()
-    @exclusivity(unchecked) private var hasID = false
     @exclusivity(unchecked) private var cachedPath: String?
     @exclusivity(unchecked) private var cachedQuery: String?
     @exclusivity(unchecked) private var cachedID: String?
@@ -86,7 +83,6 @@ public final class Request {
         cachedData = rawData
         cachedHeaders = headers
         cachedID = id
-        hasID = id != nil
         builtMembers = true
     }
 
@@ -110,7 +106,6 @@ public final class Request {
         dataSource = req.body
         idSource = req.request_id
         headerSource = req.headers
-        hasID = req.request_id.len > 0
     }
 
     /// The call is about to return, and the host's bytes go with it. A

@@ -174,6 +174,28 @@ final class UnitSDKRequestTests: XCTestCase {
         XCTAssertEqual(seen, [#"/a/1 q=1 7 [1] {"h":1}"#, "/a/2  - null null [:]", "/b  - null null [:]"])
     }
 
+    func testAThrowingHandlerLeavesNothingForTheNextCall() {
+        // A call that ends in an error still ends the request: the next
+        // call of the route gets its own members, and a request kept by a
+        // handler that then threw keeps those of its own call.
+        var kept: Request?
+        let box = RouteBox { request in
+            if request.parameters["id"] == "boom" {
+                kept = request
+                _ = request.path
+                throw PluginError.badRequest("boom")
+            }
+            return Response(status: 200, body: ["path": request.path, "id": request.id ?? "-", "data": request.rawData.string])
+        }
+        XCTAssertEqual(call(box.handler, path: "/a/boom", params: [("id", "boom")], body: "[1]", id: "9", box: box)?.code,
+                       "bad_request")
+        XCTAssertEqual(call(box.handler, path: "/a/ok", params: [("id", "ok")], box: box)?.body,
+                       #"{"data":"null","id":"-","path":"/a/ok"}"#)
+        XCTAssertEqual(kept?.path, "/a/boom")
+        XCTAssertEqual(kept?.id, "9")
+        XCTAssertEqual(kept?.rawData.string, "[1]")
+    }
+
     func testWhatAHandlerKeepsIsNeverRefilled() {
         var keptRequest: Request?
         var keptParameters: Request.Parameters?
