@@ -18,7 +18,7 @@ public final class EventLoop {
 
     private let epoll: FileDescriptor
     /// Indexed by fd number: a lookup per event without hashing.
-    private var handlers: [Handler?] = []
+    private var handlers: [EventHandler?] = []
     private var timers: [(deadline: UInt64, id: TimerID, action: () -> Void)] = []
     private var nextTimerID: TimerID = 1
     private var stopped = false
@@ -30,6 +30,12 @@ public final class EventLoop {
     deinit { epoll.close() }
 
     public func register(_ fd: FileDescriptor, _ events: Events, _ handler: @escaping Handler) throws {
+        try register(fd, events, ClosureHandler(handler))
+    }
+
+    /// Calls `handler` when `fd` is ready. The loop holds it until `fd` is
+    /// forgotten or unregistered.
+    public func register(_ fd: FileDescriptor, _ events: Events, _ handler: EventHandler) throws {
         _ = try syscall("epoll_ctl(ADD)") {
             berth_epoll_ctl(epoll.rawValue, BERTH_EPOLL_CTL_ADD, fd.rawValue, events.rawValue, UInt64(fd.rawValue))
         }
@@ -91,7 +97,7 @@ public final class EventLoop {
                 let fd = Int(events[i].data)
                 // A handler earlier in this batch may have closed this fd.
                 guard fd < handlers.count, let handler = handlers[fd] else { continue }
-                handler(Events(rawValue: events[i].events))
+                handler.handleEvents(Events(rawValue: events[i].events))
             }
             runDueTimers()
         }
@@ -111,4 +117,17 @@ public final class EventLoop {
             first.action()
         }
     }
+}
+
+/// What the loop calls when a descriptor it watches is ready. An object
+/// rather than a closure so that a connection, kept for reuse, can be its
+/// own handler: a closure per connection cost an allocation and a free.
+public protocol EventHandler: AnyObject {
+    func handleEvents(_ events: EventLoop.Events)
+}
+
+private final class ClosureHandler: EventHandler {
+    let body: EventLoop.Handler
+    init(_ body: @escaping EventLoop.Handler) { self.body = body }
+    func handleEvents(_ events: EventLoop.Events) { body(events) }
 }

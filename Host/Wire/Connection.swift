@@ -3,11 +3,22 @@ import Glibc
 
 /// One client connection: reads frames, hands each request to the handler
 /// in order, and writes the answers back in the same order (pipelining).
-final class Connection {
-    let fd: FileDescriptor
-    let input: InputBuffer
+///
+/// A closed connection, object and buffers, serves a later one (see
+/// ConnectionPool and `open`): a client that connects for each request
+/// (the seed's client does) would otherwise cost two objects, a 4 KiB
+/// buffer and an array from malloc and back per connection.
+final class Connection: EventHandler {
+    private(set) var fd = FileDescriptor(rawValue: -1)
+    let input = InputBuffer()
+    var output: [UInt8] = []
+    /// The server this connection is open on; nil while it waits in the pool.
+    /// Not retained, not even for an event: the server closes its
+    /// connections before it goes (LineServer.deinit), and timers' weak
+    /// references give it a side table, which makes each retain and release
+    /// of it a slow one (~170 instructions an event).
+    private(set) var server: Unmanaged<LineServer>?
     var framer = RequestFramer()
-    var output: [UInt8]
     var outputSent = 0
     /// No more requests will be read: flush what is queued, then close.
     var closeAfterFlush = false
@@ -34,12 +45,38 @@ final class Connection {
     /// When the request being read was first seen unfinished.
     var requestSince: UInt64 = 0
 
-    /// `buffers` come empty from a closed connection (ConnectionBuffers),
-    /// or new.
-    init(fd: FileDescriptor, buffers: ConnectionBuffers.Pair) {
+    /// Starts serving `fd`, new or after a connection that closed: every
+    /// stored property above except the buffers (emptied by `close`) is
+    /// set here (UnitWireTests.testAReopenedConnectionStartsAfresh lists them).
+    func open(_ fd: FileDescriptor, on server: LineServer) {
         self.fd = fd
-        input = buffers.input
-        output = buffers.output
+        self.server = Unmanaged.passUnretained(server)
+        framer = RequestFramer()
+        outputSent = 0
+        closeAfterFlush = false
+        watchingWritable = false
+        discardingInput = false
+        answered = 0
+        awaitingReply = false
+        receivedAt = 0
+        peer = .unknown
+        sweepAnswered = 0
+        sweepSent = 0
+        progressAt = 0
+        requestSince = 0
+    }
+
+    /// The connection's last use until it is opened again: its buffers are
+    /// emptied, keeping their memory.
+    func close() {
+        fd.close()
+        server = nil
+        input.reset()
+        if !output.isEmpty { output.removeAll(keepingCapacity: true) }
+    }
+
+    func handleEvents(_ events: EventLoop.Events) {
+        server?._withUnsafeGuaranteedRef { $0.service(self, events) }
     }
 
     var pendingOutput: Int { output.count - outputSent }

@@ -4,7 +4,9 @@ import BerthPOSIX
 /// POST /reload answers when the reload is over).
 public final class DeferredReply {
     private weak var server: LineServer?
-    private weak var connection: Connection?
+    /// Strongly: a weakly held connection could be reused for another
+    /// client while this reply still points at it (see ConnectionPool).
+    private let connection: Connection
     private let id: [UInt8]?
 
     init(server: LineServer, connection: Connection, id: [UInt8]?) {
@@ -22,7 +24,7 @@ public final class DeferredReply {
     }
 
     private func send(_ write: @escaping (inout [UInt8], UnsafeBufferPointer<UInt8>?) -> Void) {
-        guard let server, let connection else { return }
+        guard let server else { return }
         let id = self.id
         server.complete(connection) { output in
             if let id {

@@ -50,7 +50,7 @@ final class InputBuffer {
 
     func commit(_ n: Int) { end += n }
 
-    /// Forgets what it holds (for the next connection, ConnectionBuffers).
+    /// Forgets what it holds (for the next connection, ConnectionPool).
     func reset() {
         start = 0
         end = 0

@@ -13,7 +13,7 @@ public final class LineServer {
     /// Tags this server's log lines (the plugin's name in a worker).
     private let name: String?
     private var connections = ConnectionTable()
-    private var buffers = ConnectionBuffers()
+    private var pool = ConnectionPool()
     private var accepting = false
     private var onDrained: (() -> Void)?
     /// The connection whose request the handler is running, for deferReply().
@@ -43,7 +43,15 @@ public final class LineServer {
         tooManyConnectionsLine = line
     }
 
-    deinit { spareDescriptor?.close() }
+    /// Connections do not retain their server (Connection.server): none
+    /// may stay registered with the loop after it.
+    deinit {
+        for connection in connections.values {
+            loop.forget(connection.fd)
+            connection.close()
+        }
+        spareDescriptor?.close()
+    }
 
     public var connectionCount: Int { connections.count }
     private var draining: Bool { onDrained != nil }
@@ -94,8 +102,9 @@ public final class LineServer {
         guard connections[connection.fd.rawValue] === connection, connection.awaitingReply else { return }
         // Answered before `handle` even returned: finish after it has.
         if current === connection {
-            loop.schedule(afterSeconds: 0) { [weak self, weak connection] in
-                if let self, let connection { self.complete(connection, write) }
+            // The connection strongly: see ConnectionPool.
+            loop.schedule(afterSeconds: 0) { [weak self, connection] in
+                self?.complete(connection, write)
             }
             return
         }
@@ -136,18 +145,14 @@ public final class LineServer {
                 continue
             }
             armSweep()
-            let connection = Connection(fd: fd, buffers: buffers.take())
+            let connection = pool.take()
+            connection.open(fd, on: self)
             connections[fd.rawValue] = connection
             do {
-                // Strong captures: close() removes the handler, and unowned
-                // ones cost a slow check per event (the server, referenced
-                // weakly by its timers, has a side table).
-                try loop.register(fd, .readable) { [self, connection] events in
-                    self.service(connection, events)
-                }
+                try loop.register(fd, .readable, connection)
             } catch {
                 connections[fd.rawValue] = nil
-                fd.close()
+                connection.close()
                 continue
             }
             connection.peer = PeerCredentials.of(fd)
@@ -162,7 +167,7 @@ public final class LineServer {
         }
     }
 
-    private func service(_ connection: Connection, _ events: EventLoop.Events) {
+    func service(_ connection: Connection, _ events: EventLoop.Events) {
         if events.contains(.writable) || connection.watchingWritable {
             guard connection.flush() else { return close(connection) }
         }
@@ -287,18 +292,19 @@ public final class LineServer {
         loop.modify(connection.fd, .readable)
         connection.watchingWritable = false
         let fd = connection.fd.rawValue
-        loop.schedule(afterSeconds: 2) { [weak self, weak connection] in
-            guard let self, let connection, self.connections[fd] === connection else { return }
+        // The connection strongly: see ConnectionPool.
+        loop.schedule(afterSeconds: 2) { [weak self, connection] in
+            guard let self, self.connections[fd] === connection else { return }
             self.close(connection)
         }
     }
 
-    /// The last use of `connection`: its buffers go to the next one.
+    /// The last use of `connection` until the pool hands it out again.
     private func close(_ connection: Connection) {
         loop.forget(connection.fd)
-        connection.fd.close()
         connections[connection.fd.rawValue] = nil
-        buffers.recycle(connection.input, &connection.output)
+        connection.close()
+        pool.recycle(connection)
         if acceptPaused { resumeAccepting() }
         checkDrained()
     }

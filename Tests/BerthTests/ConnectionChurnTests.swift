@@ -86,7 +86,7 @@ final class E2EConnectionChurnTests: BerthTestCase {
         XCTAssertEqual(try call("cecho", "GET", "/ping").status, 200)
     }
 
-    /// A closed connection's buffers serve the next one (ConnectionBuffers):
+    /// A closed connection, buffers and all, serves the next one (ConnectionPool):
     /// nothing a client left behind, half a request or answers it never
     /// read, reaches a later client.
     func testWhatAClosedConnectionLeftBehindNeverReachesTheNextOne() throws {
