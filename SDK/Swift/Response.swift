@@ -48,12 +48,4 @@ public struct Response {
     func encodedBody() throws -> [UInt8] {
         try withEncodedBody { Array($0) }
     }
-
-    /// Name of the body's type, for error messages.
-    var bodyTypeName: String {
-        switch body {
-        case .raw: return "RawJSON"
-        case .value(let value): return "\(type(of: value))"
-        }
-    }
 }

@@ -10,8 +10,9 @@
 /// the scope that token must carry (see the tokens file in README), and
 /// `timeout:` overrides the plugin's handler time limit for this route.
 public final class Routes {
-    /// Every handler shape reduced to the one the dispatcher calls.
-    typealias Handler = (Request) throws -> Response
+    /// Every handler shape reduced to the one the dispatcher calls: run the
+    /// user's closure and send its value through the Answer.
+    typealias Handler = (Request, Answer) throws -> Void
 
     struct Entry {
         let method: String
@@ -31,7 +32,7 @@ public final class Routes {
     public func on<T: Encodable>(_ method: String, _ pattern: String, public isPublic: Bool = false,
                                  scope: String? = nil, timeout: Duration? = nil,
                                  _ handler: @escaping (Request) throws -> T) {
-        add(method, pattern, isPublic, scope, timeout) { Response(status: 200, body: try handler($0)) }
+        add(method, pattern, isPublic, scope, timeout) { request, answer in try answer.send(handler(request)) }
     }
 
     /// Adds a route for any method whose handler's JSON is sent unchanged
@@ -39,14 +40,14 @@ public final class Routes {
     public func on(_ method: String, _ pattern: String, public isPublic: Bool = false,
                    scope: String? = nil, timeout: Duration? = nil,
                    _ handler: @escaping (Request) throws -> RawJSON) {
-        add(method, pattern, isPublic, scope, timeout) { Response(status: 200, body: try handler($0)) }
+        add(method, pattern, isPublic, scope, timeout) { request, answer in answer.send(try handler(request)) }
     }
 
     /// Adds a route for any method whose handler picks its own status.
     public func on(_ method: String, _ pattern: String, public isPublic: Bool = false,
                    scope: String? = nil, timeout: Duration? = nil,
                    _ handler: @escaping (Request) throws -> Response) {
-        add(method, pattern, isPublic, scope, timeout, handler)
+        add(method, pattern, isPublic, scope, timeout) { request, answer in try answer.send(handler(request)) }
     }
 
     private func add(_ method: String, _ pattern: String, _ isPublic: Bool, _ scope: String?, _ timeout: Duration?,

@@ -78,7 +78,7 @@ private func call(_ handler: @escaping Routes.Handler, method: String = "GET", p
 
 final class UnitSDKRequestTests: XCTestCase {
     func testEncodableAnswerIsStreamedJSON() {
-        let answer = call({ request in
+        let answer = call(route { request in
             Response(status: 200, body: Greeting(greeting: "Hello, \(request.parameters["name"] ?? "")!"))
         }, path: "/hello/bob", params: [("name", "bob")])
         XCTAssertEqual(answer, .init(status: 200, body: #"{"greeting":"Hello, bob!"}"#))
@@ -86,7 +86,7 @@ final class UnitSDKRequestTests: XCTestCase {
 
     func testRequestFieldsAreCopied() {
         var kept: Request?
-        let answer = call({ request in
+        let answer = call(route { request in
             kept = request
             return Response(status: 201)
         }, method: "PATCH", path: "/users/42/posts/7", query: "a=1&b=x%20y",
@@ -133,7 +133,7 @@ final class UnitSDKRequestTests: XCTestCase {
     func testEveryMethodName() {
         for method in ["GET", "PUT", "POST", "HEAD", "PATCH", "DELETE", "OPTIONS", "TRACE", "get"] {
             var seen = ""
-            _ = call({ request in
+            _ = call(route { request in
                 seen = request.method
                 return Response(status: 204)
             }, method: method)
@@ -142,9 +142,9 @@ final class UnitSDKRequestTests: XCTestCase {
     }
 
     func testParameterNamesAreCachedPerRouteAndRefilled() {
-        let box = RouteBox { request in
+        let box = RouteBox(route { request in
             Response(status: 200, body: request.parameters.dictionary)
-        }
+        })
         XCTAssertEqual(call(box.handler, params: [("id", "1")], box: box)?.body, #"{"id":"1"}"#)
         XCTAssertEqual(call(box.handler, params: [("id", "2")], box: box)?.body, #"{"id":"2"}"#)
         // Different names (a host would never do this) are honoured.
@@ -159,14 +159,14 @@ final class UnitSDKRequestTests: XCTestCase {
         // kept nothing; members built on first use must come from the call
         // that reads them, never from an earlier one.
         var seen: [String] = []
-        let box = RouteBox { request in
+        let box = RouteBox(route { request in
             if request.parameters["id"] == "1" {
                 seen.append("\(request.path) \(request.query) \(request.id ?? "-") \(request.rawData.string) \(request.headers.string)")
             } else {
                 seen.append("\(request.path) \(request.query) \(request.id ?? "-") \(request.rawData.string) \(request.headers.string) \(request.queryItems)")
             }
             return Response(status: 200, body: request.parameters.dictionary)
-        }
+        })
         XCTAssertEqual(call(box.handler, path: "/a/1", query: "q=1", params: [("id", "1")], body: "[1]",
                             id: "7", headers: #"{"h":1}"#, box: box)?.body, #"{"id":"1"}"#)
         XCTAssertEqual(call(box.handler, path: "/a/2", params: [("id", "2")], box: box)?.body, #"{"id":"2"}"#)
@@ -179,14 +179,14 @@ final class UnitSDKRequestTests: XCTestCase {
         // call of the route gets its own members, and a request kept by a
         // handler that then threw keeps those of its own call.
         var kept: Request?
-        let box = RouteBox { request in
+        let box = RouteBox(route { request in
             if request.parameters["id"] == "boom" {
                 kept = request
                 _ = request.path
                 throw PluginError.badRequest("boom")
             }
             return Response(status: 200, body: ["path": request.path, "id": request.id ?? "-", "data": request.rawData.string])
-        }
+        })
         XCTAssertEqual(call(box.handler, path: "/a/boom", params: [("id", "boom")], body: "[1]", id: "9", box: box)?.code,
                        "bad_request")
         XCTAssertEqual(call(box.handler, path: "/a/ok", params: [("id", "ok")], box: box)?.body,
@@ -199,7 +199,7 @@ final class UnitSDKRequestTests: XCTestCase {
     func testWhatAHandlerKeepsIsNeverRefilled() {
         var keptRequest: Request?
         var keptParameters: Request.Parameters?
-        let box = RouteBox { request in
+        let box = RouteBox(route { request in
             switch request.parameters["id"] {
             case "keep-request": keptRequest = request
             case "keep-parameters": keptParameters = request.parameters
@@ -207,7 +207,7 @@ final class UnitSDKRequestTests: XCTestCase {
             }
             _ = request.path
             return Response(status: 204)
-        }
+        })
         _ = call(box.handler, path: "/keep-request", params: [("id", "keep-request")], body: "[1]", box: box)
         _ = call(box.handler, path: "/keep-parameters", params: [("id", "keep-parameters")], box: box)
         for round in 0..<3 {
@@ -228,27 +228,40 @@ final class UnitSDKRequestTests: XCTestCase {
     }
 
     func testPluginErrorIsAnsweredAsIs() {
-        let answer = call({ _ in throw PluginError.notFound("No such user.") })
+        let answer = call(route { _ in throw PluginError.notFound("No such user.") })
         XCTAssertEqual(answer, .init(status: 404, code: "not_found", message: "No such user."))
     }
 
     func testOtherErrorsAreHandlerErrors() {
-        let answer = call({ _ in throw Boom() })
+        let answer = call(route { _ in throw Boom() })
         XCTAssertEqual(answer, .init(status: 500, code: "handler_error", message: "Boom: boom"))
     }
 
     func testEncodingFailureIsReportedLikeBefore() {
-        let answer = call({ _ in Response(status: 200, body: Bad(value: .infinity)) })
+        let answer = call(route { _ in Response(status: 200, body: Bad(value: .infinity)) })
         XCTAssertEqual(answer?.status, 500)
         XCTAssertEqual(answer?.code, "encode_failed")
         XCTAssertEqual(answer?.message,
                        "could not encode Bad as JSON: at 'value': Unable to encode Double.inf directly in JSON.")
     }
 
+    func testTypedRouteAnswersItsValueAndItsEncodingFailure() {
+        XCTAssertEqual(call(typed { request in Greeting(greeting: "Hello, \(request.parameters["name"] ?? "")!") },
+                            path: "/hello/bob", params: [("name", "bob")]),
+                       .init(status: 200, body: #"{"greeting":"Hello, bob!"}"#))
+        let failed = call(typed { _ in Bad(value: .nan) })
+        XCTAssertEqual(failed?.status, 500)
+        XCTAssertEqual(failed?.code, "encode_failed")
+        XCTAssertEqual(failed?.message, "could not encode Bad as JSON: at 'value': Unable to encode Double.nan directly in JSON.")
+        // An error the handler throws is its own, not an encoding failure.
+        XCTAssertEqual(call(typed { _ -> Greeting in throw Boom() }),
+                       .init(status: 500, code: "handler_error", message: "Boom: boom"))
+    }
+
     func testStatusIsKept() {
-        XCTAssertEqual(call({ _ in Response(status: 201, body: ["ok": true]) }),
+        XCTAssertEqual(call(route { _ in Response(status: 201, body: ["ok": true]) }),
                        .init(status: 201, body: #"{"ok":true}"#))
-        XCTAssertEqual(call({ _ in Response(status: 202, body: RawJSON("[1]")) }),
+        XCTAssertEqual(call(route { _ in Response(status: 202, body: RawJSON("[1]")) }),
                        .init(status: 202, body: "[1]"))
     }
 
@@ -279,7 +292,25 @@ final class UnitSDKRequestTests: XCTestCase {
     }
 }
 
-/// A handler returning RawJSON, as `Routes.on` wraps it.
+/// The handler the dispatcher calls for the one route `declare` adds, made
+/// by `Routes.on` as a plugin's would be.
+private func made(_ declare: (Routes) -> Void) -> Routes.Handler {
+    let routes = Routes()
+    declare(routes)
+    return routes.entries[0].handler
+}
+
+/// A route whose closure returns a Response.
+private func route(_ handler: @escaping (Request) throws -> Response) -> Routes.Handler {
+    made { $0.on("GET", "/", handler) }
+}
+
+/// A route whose closure returns RawJSON.
 private func raw(_ handler: @escaping (Request) throws -> RawJSON) -> Routes.Handler {
-    { Response(status: 200, body: try handler($0)) }
+    made { $0.on("GET", "/", handler) }
+}
+
+/// A route whose closure returns a value, encoded without a Response.
+private func typed<T: Encodable>(_ handler: @escaping (Request) throws -> T) -> Routes.Handler {
+    made { $0.on("GET", "/", handler) }
 }
