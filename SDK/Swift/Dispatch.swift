@@ -21,8 +21,8 @@ final class RouteBox {
     /// at a time per worker (berth.h, "Threading"); a nested call (only
     /// tests make one) finds no spare and gets a new object.
     func request(for req: UnsafePointer<berth_request>) -> Request {
-        let request = spare ?? Request()
-        spare = nil
+        // take(): moved out, not copied and then released.
+        let request = spare.take() ?? Request()
         request.fill(req, names: parameterNames)
         return request
     }
@@ -31,7 +31,10 @@ final class RouteBox {
     /// handler kept it or its parameters (what was kept must keep its
     /// members, so it is never reused). Runs before the host's call
     /// returns, while the request's bytes are still valid.
-    func recycle(_ request: inout Request) {
+    func recycle(_ request: consuming Request) {
+        // Consumed, so keeping it as the spare is a move, not a retain of
+        // the caller's reference and a release of it after.
+        var request = request
         let isKept = !isKnownUniquelyReferenced(&request)
         request.finishCall(isKept: isKept)
         guard !isKept, request.parametersAreUnshared() else { return }
@@ -47,9 +50,9 @@ func handleRequest(_ req: UnsafePointer<berth_request>?, _ userData: UnsafeMutab
     guard let req, let userData else { return }
     // Borrowed, not retained: route boxes live as long as the process.
     Unmanaged<RouteBox>.fromOpaque(userData)._withUnsafeGuaranteedRef { box in
-        var request = box.request(for: req)
+        let request = box.request(for: req)
         answer(req, box.handler, request)
-        box.recycle(&request)
+        box.recycle(request)
     }
 }
 
