@@ -7,10 +7,13 @@ public final class EventLoop {
     public struct Events: OptionSet {
         public let rawValue: UInt32
         public init(rawValue: UInt32) { self.rawValue = rawValue }
-        public static let readable = Events(rawValue: BERTH_EPOLLIN)
-        public static let writable = Events(rawValue: BERTH_EPOLLOUT)
+        // Computed, not `static let`: the C constants are read in place,
+        // where a stored static paid a swift_once check on every use (four
+        // per event).
+        public static var readable: Events { Events(rawValue: BERTH_EPOLLIN) }
+        public static var writable: Events { Events(rawValue: BERTH_EPOLLOUT) }
         /// Error or hang-up: always reported, never needs asking for.
-        public static let hangup = Events(rawValue: BERTH_EPOLLHUP | BERTH_EPOLLERR)
+        public static var hangup: Events { Events(rawValue: BERTH_EPOLLHUP | BERTH_EPOLLERR) }
     }
 
     public typealias Handler = (Events) -> Void
