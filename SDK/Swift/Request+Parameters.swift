@@ -24,6 +24,10 @@ extension Request {
             /// Parameter names in pattern order; shared by every request of
             /// a route.
             var names: [String] = []
+            /// The ParameterNameCache generation `names` was taken from (-1:
+            /// none), so an unchanged array is not assigned again (a retain
+            /// and a release per request).
+            var namesGeneration = -1
             // Values, in the order of `names`: the first two inline (no
             // allocation for the usual route), the rest in an array.
             var value0 = ""
@@ -45,16 +49,31 @@ extension Request {
                 guard let params, count > 0 else {
                     if !names.isEmpty {
                         names = []
+                        namesGeneration = -1
                         value0 = ""
                         value1 = ""
                         moreValues = nil
                     }
                     return
                 }
-                names = cache.names(params, count)
+                cache.update(params, count)
+                if namesGeneration != cache.generation {
+                    names = cache.names
+                    namesGeneration = cache.generation
+                }
                 value0 = params[0].value.string
-                value1 = count > 1 ? params[1].value.string : ""
-                moreValues = count > 2 ? (2..<count).map { params[$0].value.string } : nil
+                // Left alone when already empty: assigning "" or nil again
+                // still releases the old value.
+                if count > 1 {
+                    value1 = params[1].value.string
+                } else if !value1.isEmpty {
+                    value1 = ""
+                }
+                if count > 2 {
+                    moreValues = (2..<count).map { params[$0].value.string }
+                } else if moreValues != nil {
+                    moreValues = nil
+                }
             }
         }
 
@@ -142,15 +161,17 @@ extension Request {
 /// Refilled when the host's names differ (they never should: the host sends
 /// the route pattern's names in pattern order).
 final class ParameterNameCache {
-    private var cached: [String] = []
+    private(set) var names: [String] = []
+    /// Changes whenever `names` is rebuilt.
+    private(set) var generation = 0
     /// The names' bytes back to back, and where each one ends.
     private var nameBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: 0)
     private var nameEnds = UnsafeMutablePointer<Int>.allocate(capacity: 0)
     private var count = 0
 
-    func names(_ params: UnsafePointer<berth_param>, _ count: Int) -> [String] {
+    /// Makes `names` the host's names for this call.
+    func update(_ params: UnsafePointer<berth_param>, _ count: Int) {
         if !matches(params, count) { refill(params, count) }
-        return cached
     }
 
     private func matches(_ params: UnsafePointer<berth_param>, _ count: Int) -> Bool {
@@ -170,7 +191,8 @@ final class ParameterNameCache {
 
     private func refill(_ params: UnsafePointer<berth_param>, _ count: Int) {
         let buffer = UnsafeBufferPointer(start: params, count: count)
-        cached = buffer.map { $0.name.string }
+        names = buffer.map { $0.name.string }
+        generation += 1
         let bytes = buffer.flatMap { $0.name.bytes }
         nameBytes.deallocate()
         nameEnds.deallocate()
