@@ -10,7 +10,7 @@ import Glibc
 /// read it from one thread at a time (it builds members on first use).
 public final class Request {
     /// "GET", "POST", ...
-    public var method: String { storedMethod }
+    public var method: String { built(&cachedMethod) { Self.methodName(methodSource) } }
     /// The path without the query, as sent, e.g. "/hello/bob".
     public var path: String { built(&cachedPath) { pathSource.string } }
     /// What followed '?', undecoded; empty when there was none.
@@ -51,15 +51,16 @@ public final class Request {
     // or (through the accessors above) in the plugin's module, which would
     // check every direct read of a stored `var`: the checks cost more than
     // the reads, and the class is used from one thread at a time.
-    @exclusivity(unchecked) private var storedMethod: String
     @exclusivity(unchecked) private var parameterStorage: Parameters.Storage
     @exclusivity(unchecked) private var storedPeer: Peer?
     /// The host's bytes of this call; empty outside a call.
+    @exclusivity(unchecked) private var methodSource = berth_str()
     @exclusivity(unchecked) private var pathSource = berth_str()
     @exclusivity(unchecked) private var querySource = berth_str()
     @exclusivity(unchecked) private var dataSource = berth_str()
     @exclusivity(unchecked) private var idSource = berth_str()
     @exclusivity(unchecked) private var headerSource = berth_str()
+    @exclusivity(unchecked) private var cachedMethod: String?
     @exclusivity(unchecked) private var cachedPath: String?
     @exclusivity(unchecked) private var cachedQuery: String?
     @exclusivity(unchecked) private var cachedID: String?
@@ -75,7 +76,7 @@ public final class Request {
     public init(method: String, path: String, query: String = "",
                 parameters: [String: String] = [:], rawData: RawJSON = .null,
                 id: String? = nil, headers: RawJSON = .null, peer: Peer? = nil) {
-        storedMethod = method
+        cachedMethod = method
         parameterStorage = Parameters(parameters).storage
         storedPeer = peer
         cachedPath = path
@@ -88,7 +89,6 @@ public final class Request {
 
     /// An empty request for `fill`.
     init() {
-        storedMethod = ""
         parameterStorage = Parameters.Storage()
     }
 
@@ -98,7 +98,7 @@ public final class Request {
     /// call returns.
     func fill(_ req: UnsafePointer<berth_request>, names: ParameterNameCache) {
         let req = req.pointee
-        storedMethod = Self.methodName(req.method)
+        methodSource = req.method
         parameterStorage.fill(req.params, req.param_count, names: names)
         storedPeer = Self.hasPeer(req) ? Peer(pid: req.peer_pid, uid: req.peer_uid, gid: req.peer_gid) : nil
         pathSource = req.path
@@ -114,12 +114,14 @@ public final class Request {
     /// the host's memory afterwards.
     func finishCall(isKept: Bool) {
         if isKept {
+            _ = method
             _ = path
             _ = query
             _ = id
             _ = rawData
             _ = headers
         }
+        methodSource = berth_str()
         pathSource = berth_str()
         querySource = berth_str()
         dataSource = berth_str()
@@ -140,6 +142,7 @@ public final class Request {
     func clear() {
         guard builtMembers else { return }
         builtMembers = false
+        cachedMethod = nil
         cachedPath = nil
         cachedQuery = nil
         cachedID = nil
