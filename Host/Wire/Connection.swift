@@ -47,7 +47,8 @@ final class Connection: EventHandler {
 
     /// Starts serving `fd`, new or after a connection that closed: every
     /// stored property above except the buffers (emptied by `close`) is
-    /// set here (UnitWireTests.testAReopenedConnectionStartsAfresh lists them).
+    /// set here (UnitConnectionPoolTests.testAReopenedConnectionStartsAfresh
+    /// lists them).
     func open(_ fd: FileDescriptor, on server: LineServer) {
         self.fd = fd
         self.server = Unmanaged.passUnretained(server)
