@@ -12,7 +12,7 @@ final class RouteBox {
     /// The route's `{param}` names, built once instead of per request.
     let parameterNames = ParameterNameCache()
     /// The last call's Request, when nothing else kept it: the next call
-    /// refills it instead of allocating one (and its byte buffer) anew.
+    /// refills it instead of allocating one anew.
     @exclusivity(unchecked) private var spare: Request?
 
     init(_ handler: @escaping Routes.Handler) { self.handler = handler }
