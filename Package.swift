@@ -23,22 +23,35 @@ let package = Package(
         .target(name: "CBerth", path: "SDK/C"),
         .target(name: "BerthSDK", dependencies: ["CBerth"], path: "SDK/Swift"),
 
-        // Host, one module per concern, lowest first.
+        // Host, one module per concern, lowest first: each depends only on
+        // modules above it in this list.
         .target(name: "CBerthShims", path: "Host/Shims"),
+        // Thin typed wrappers over syscalls: descriptors, sockets, processes, signals, epoll.
         .target(name: "BerthPOSIX", dependencies: ["CBerthShims"], path: "Host/POSIX", swiftSettings: requestPath),
-        .target(name: "BerthWire", dependencies: ["BerthPOSIX"], path: "Host/Wire", swiftSettings: requestPath),
+        // JSON over raw bytes: the fast walk, its explainer, a small tree for documents.
+        .target(name: "BerthJSON", dependencies: ["CBerthShims"], path: "Host/JSON", swiftSettings: requestPath),
+        // What every process of the host shares: the log, counters in shared memory, hashing.
+        .target(name: "BerthSupport", dependencies: ["BerthPOSIX", "BerthJSON", "CBerthShims"], path: "Host/Support", swiftSettings: requestPath),
+        // The wire protocol: framing, the request envelope, answers, the server and the client.
+        .target(name: "BerthWire", dependencies: ["BerthPOSIX", "BerthSupport", "BerthJSON"], path: "Host/Wire", swiftSettings: requestPath),
+        // Matching a method and path to a route; nothing else.
         .target(name: "BerthRouter", dependencies: ["BerthWire"], path: "Host/Router", swiftSettings: requestPath),
+        // Tokens, the tokens file, and the admission check every server runs before a route.
+        .target(name: "BerthAuth", dependencies: ["BerthPOSIX", "BerthSupport", "BerthWire", "BerthRouter"],
+                path: "Host/Auth", swiftSettings: requestPath),
         .target(name: "BerthWorker",
-                dependencies: ["BerthPOSIX", "BerthWire", "BerthRouter", "CBerth", "CBerthShims"],
+                dependencies: ["BerthPOSIX", "BerthSupport", "BerthJSON", "BerthWire", "BerthRouter", "BerthAuth",
+                               "CBerth", "CBerthShims"],
                 path: "Host/Worker", swiftSettings: requestPath),
         .target(name: "BerthSupervisor",
-                dependencies: ["BerthPOSIX", "BerthWire", "CBerthShims"],
+                dependencies: ["BerthPOSIX", "BerthSupport", "BerthJSON", "BerthWire", "BerthAuth", "CBerthShims"],
                 path: "Host/Supervisor"),
         .target(name: "BerthControl",
-                dependencies: ["BerthPOSIX", "BerthWire", "BerthRouter", "BerthSupervisor"],
+                dependencies: ["BerthPOSIX", "BerthSupport", "BerthJSON", "BerthWire", "BerthRouter", "BerthAuth",
+                               "BerthSupervisor"],
                 path: "Host/Control"),
         .executableTarget(name: "BerthCLI",
-                          dependencies: ["BerthPOSIX", "BerthWire", "BerthWorker",
+                          dependencies: ["BerthPOSIX", "BerthSupport", "BerthJSON", "BerthWire", "BerthAuth", "BerthWorker",
                                          "BerthSupervisor", "BerthControl"],
                           path: "Host/CLI"),
 
@@ -46,9 +59,13 @@ let package = Package(
         .target(name: "GreeterPlugin", dependencies: ["BerthSDK"], path: "Plugins/Greeter"),
         .target(name: "CEchoPlugin", dependencies: ["CBerth"], path: "Plugins/CEcho"),
 
-        .testTarget(name: "BerthTests",
-                    dependencies: ["BerthWire", "BerthRouter", "BerthSDK"],
-                    path: "Tests/BerthTests"),
+        // Seconds, no processes: the state machines, codecs, JSON, Wire, Router, SDK.
+        .testTarget(name: "UnitTests",
+                    dependencies: ["BerthPOSIX", "BerthSupport", "BerthJSON", "BerthWire", "BerthRouter", "BerthAuth",
+                                   "BerthSDK", "CBerth"],
+                    path: "Tests/UnitTests"),
+        // The real berth binary, real plugins in real workers, real sockets and real client programs.
+        .testTarget(name: "SystemTests", path: "Tests/SystemTests"),
     ]
 )
 
@@ -57,6 +74,6 @@ let package = Package(
 // main: libFuzzer's, linked in by --sanitize=fuzzer, drives it.
 if Context.environment["BERTH_FUZZ"] != nil {
     package.targets.append(.executableTarget(name: "BerthFuzz",
-                                             dependencies: ["BerthWire", "BerthRouter"],
+                                             dependencies: ["BerthJSON", "BerthWire", "BerthRouter"],
                                              path: "Fuzz/Sources"))
 }

@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthWire
 
 /// JSON validation has a fast walk (JSONSkipper) and an explaining one

@@ -1,3 +1,5 @@
+import BerthAuth
+import BerthJSON
 import BerthPOSIX
 import BerthWire
 import Glibc

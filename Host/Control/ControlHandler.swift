@@ -1,3 +1,5 @@
+import BerthAuth
+import BerthJSON
 import BerthPOSIX
 import BerthRouter
 import BerthSupervisor
@@ -72,7 +74,7 @@ public final class ControlHandler: RequestHandler {
     }
 
     public func handle(_ request: Request, into output: inout [UInt8]) {
-        guard let route = Gate.admit(request, router: router, tokens: supervisor.tokenTable,
+        guard let route = Admission.admit(request, router: router, tokens: supervisor.tokenTable,
                                      parameters: &parameters, output: &output, service: "berth") else { return }
         let values = parameters.map { String(decoding: request.path[$0], as: UTF8.self) }
         switch route.target.action(values, request) {

@@ -84,8 +84,9 @@ public final class EventLoop {
     /// has not started: a shutdown may finish before the loop runs).
     public func stop() { stopped = true }
 
-    /// Runs until `stop()`.
-    public func run() {
+    /// Runs until `stop()`. Throws only if epoll_wait itself fails (the
+    /// caller logs it: this module sits below the log).
+    public func run() throws {
         var events = [berth_epoll_event](repeating: berth_epoll_event(), count: 128)
         while !stopped {
             let count = events.withUnsafeMutableBufferPointer {
@@ -93,8 +94,7 @@ public final class EventLoop {
             }
             if count < 0 {
                 if errno == EINTR { continue }
-                Log.error("\(Errno.current("epoll_wait")); stopping the event loop")
-                return
+                throw Errno.current("epoll_wait")
             }
             for i in 0..<Int(count) {
                 let fd = Int(events[i].data)

@@ -1,4 +1,5 @@
 import BerthPOSIX
+import BerthSupport
 import Glibc
 
 /// One version of a plugin: the library bytes and settings it was started

@@ -1,4 +1,6 @@
+import BerthJSON
 import BerthPOSIX
+import BerthSupport
 import BerthWire
 
 /// One plugin file and everything the host knows about it across

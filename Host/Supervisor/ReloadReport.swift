@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthWire
 
 /// What a reload changed, for the log, `berth reload` and POST /reload.

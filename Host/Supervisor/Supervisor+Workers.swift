@@ -1,4 +1,5 @@
 import BerthPOSIX
+import BerthSupport
 import BerthWire
 import Glibc
 

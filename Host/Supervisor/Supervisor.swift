@@ -1,4 +1,7 @@
+import BerthAuth
+import BerthJSON
 import BerthPOSIX
+import BerthSupport
 import BerthWire
 import Glibc
 

@@ -1,4 +1,5 @@
 import BerthPOSIX
+import BerthSupport
 
 /// Idle and request timeouts without a timer, a clock read or a syscall per
 /// connection or request: a few times a second, one pass over the

@@ -1,4 +1,5 @@
 import BerthPOSIX
+import BerthSupport
 import Glibc
 
 /// Serves the wire protocol on a listening socket: accepts connections,

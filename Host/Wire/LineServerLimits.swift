@@ -1,4 +1,5 @@
 import BerthPOSIX
+import BerthSupport
 
 extension LineServer {
     /// What a server allows each client, and how many clients: plugin

@@ -1,3 +1,4 @@
+import BerthJSON
 import Glibc
 
 /// The request envelope: `{"id","method","path","auth_token","data","headers"}`.

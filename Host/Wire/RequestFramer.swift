@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// Splits a connection's byte stream into requests.
 ///
 /// A request ends at a newline, or where its top-level JSON object (or

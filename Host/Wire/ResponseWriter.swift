@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthPOSIX
 
 /// Writes response lines: `{"id":…,"status":…,"data":…}` or

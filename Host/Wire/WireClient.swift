@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthPOSIX
 import Glibc
 

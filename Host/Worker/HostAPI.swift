@@ -1,4 +1,6 @@
+import BerthJSON
 import BerthPOSIX
+import BerthSupport
 import BerthWire
 import CBerth
 import Glibc

@@ -1,3 +1,4 @@
+import BerthAuth
 import BerthPOSIX
 import BerthRouter
 import BerthWire

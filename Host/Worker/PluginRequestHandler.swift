@@ -1,5 +1,7 @@
+import BerthAuth
 import BerthPOSIX
 import BerthRouter
+import BerthSupport
 import BerthWire
 import CBerth
 import CBerthShims
@@ -56,7 +58,7 @@ final class PluginRequestHandler: RequestHandler {
         // handler its tokens for the whole call (a reload replaces tokens
         // between requests, never during one).
         let status = Unmanaged.passUnretained(tokens)._withUnsafeGuaranteedRef { tokens in
-            guard let route = Gate.admit(request, router: router, tokens: tokens,
+            guard let route = Admission.admit(request, router: router, tokens: tokens,
                                          parameters: &parameters, output: &output, service: plugin.name) else { return 400 }
             return Unmanaged.passUnretained(route.target)._withUnsafeGuaranteedRef { call($0, request, &output) }
         }

@@ -1,4 +1,6 @@
+import BerthAuth
 import BerthPOSIX
+import BerthSupport
 import BerthWire
 import CBerth
 import Glibc
@@ -134,7 +136,7 @@ public enum WorkerProcess {
                 handler.tokens = tokenTable(message, admin: admin, plugin: plugin)
                 try? UnixSocket.sendMessage(channel, ChannelMessage("tokens-applied").encoded())
             }
-            loop.run()
+            try loop.run()
         } catch {
             Log.error("worker cannot serve: \(error)", plugin: plugin.name)
             shutdownAndExit(plugin, code: 71)

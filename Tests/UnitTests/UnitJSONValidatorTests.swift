@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthWire
 import XCTest
 

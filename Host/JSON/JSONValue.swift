@@ -1,4 +1,3 @@
-import BerthPOSIX
 
 /// A small JSON tree for the host's off-hot-path needs (status documents,
 /// the CLI's tables), so the berth binary needs no Foundation: every worker

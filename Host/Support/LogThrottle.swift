@@ -1,3 +1,4 @@
+import BerthPOSIX
 /// Bounds the log lines a client can make a server write (a client may send
 /// wrong tokens as fast as it likes): at most `perSecond` lines in each
 /// second; the rest are counted and reported by the next line written.

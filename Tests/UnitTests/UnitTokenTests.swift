@@ -1,3 +1,4 @@
+import BerthAuth
 import BerthWire
 import XCTest
 

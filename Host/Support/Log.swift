@@ -1,3 +1,5 @@
+import BerthJSON
+import BerthPOSIX
 import Glibc
 
 /// One line per event on stderr: time, level, plugin (or "berth"), message.
@@ -36,27 +38,5 @@ public enum Log {
         }
         var bytes = Array(line.utf8)
         bytes.withUnsafeMutableBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
-    }
-}
-
-/// The minimum JSON text writing the host needs outside the hot path.
-public enum JSONText {
-    /// `s` as a JSON string literal, quotes included.
-    public static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -1,3 +1,4 @@
+import BerthPOSIX
 import CBerthShims
 import Glibc
 

@@ -1,3 +1,4 @@
+import BerthPOSIX
 import CBerthShims
 
 /// SHA-256, so the hash status shows for a plugin file is the one

@@ -4,11 +4,11 @@ import CBerthShims
 /// json_bytes.h) or eight (SWAR, near the end of the buffer) at a time: the
 /// framer and the scanner both walk every string of every request, and
 /// byte-at-a-time loops were a third of a worker's time on a 220-byte request.
-enum PlainBytes {
+public enum PlainBytes {
     /// The index of the first byte at or after `start` that is '"', '\\' or
     /// below 0x20 (a control character, newline included); `end` if none.
     @inline(__always)
-    static func skip(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
+    @inlinable public static func skip(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
         var i = start
         while i &+ 16 <= end {
             let found = Int(berth_json_special16(base + i))
@@ -36,7 +36,7 @@ enum PlainBytes {
     /// the lowest flagged byte is always a real one, which is all `skip`
     /// needs.
     @inline(__always)
-    static func specialBytes(_ word: UInt64) -> UInt64 {
+    @inlinable public static func specialBytes(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         func hasZero(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }

@@ -10,8 +10,8 @@ import CBerthShims
 /// containers: no recursion, no throwing, no reference counting. With the
 /// 16-byte string test, the benchmark's 220-byte request takes it about
 /// 1,900 instructions, where the recursive walk took 3,300.
-enum JSONSkipper {
-    private enum Expecting { case value, key, separator }
+public enum JSONSkipper {
+    public enum Expecting { case value, key, separator }
 
     /// Just past the value that starts exactly at `start` (no whitespace
     /// before it), or nil when no valid value starts there. `depth` counts the
@@ -19,7 +19,7 @@ enum JSONSkipper {
     /// `lineBreak` is set when the whitespace inside the value holds a raw
     /// '\n' or '\r' (left alone on failure).
     @inline(__always)
-    static func skipValue(_ base: UnsafePointer<UInt8>, count: Int, from start: Int, depth: Int,
+    @inlinable public static func skipValue(_ base: UnsafePointer<UInt8>, count: Int, from start: Int, depth: Int,
                           lineBreak: inout Bool) -> Int? {
         withUnsafeTemporaryAllocation(of: Bool.self, capacity: JSONScanner.maximumDepth) { stack in
             walk(base, count, start, depth, &lineBreak, stack.baseAddress!)
@@ -27,7 +27,7 @@ enum JSONSkipper {
     }
 
     /// `isObject` holds, for each open container, whether it is an object.
-    private static func walk(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ depth: Int, _ lineBreak: inout Bool,
+    @inlinable public static func walk(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ depth: Int, _ lineBreak: inout Bool,
                              _ isObject: UnsafeMutablePointer<Bool>) -> Int? {
         var i = start
         var open = 0
@@ -111,7 +111,7 @@ enum JSONSkipper {
     /// Past the whitespace at `i`. Compact JSON has none, so the common
     /// case is one comparison.
     @inline(__always)
-    static func skipSpace(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ breaks: inout Bool) -> Int {
+    @inlinable public static func skipSpace(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ breaks: inout Bool) -> Int {
         var i = start
         while i < n {
             let byte = p[i]
@@ -133,7 +133,7 @@ enum JSONSkipper {
     /// inlined where the string is met, finds the closing quote. A call
     /// cost more than that test (saving registers, loading constants).
     @inline(__always)
-    static func skipString(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ escapes: inout Bool) -> Int? {
+    @inlinable public static func skipString(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ escapes: inout Bool) -> Int? {
         let first = start &+ 1
         if first &+ 16 <= n {
             let found = first &+ Int(berth_json_special16(p + first))
@@ -150,7 +150,7 @@ enum JSONSkipper {
     /// skipString's loop, for strings that are long, escaped, invalid or
     /// at the end of the buffer.
     @inline(never)
-    private static func skipLongString(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ escapes: inout Bool) -> Int? {
+    @inlinable public static func skipLongString(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ escapes: inout Bool) -> Int? {
         var i = start &+ 1
         while true {
             i = PlainBytes.skip(p, from: i, to: n)
@@ -174,15 +174,15 @@ enum JSONSkipper {
     }
 
     @inline(__always)
-    private static func isHex(_ byte: UInt8) -> Bool {
+    @inlinable public static func isHex(_ byte: UInt8) -> Bool {
         byte &- UInt8(ascii: "0") < 10 || (byte | 0x20) &- UInt8(ascii: "a") < 6
     }
 
     @inline(__always)
-    private static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+    @inlinable public static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
 
     @inline(__always)
-    private static func hasLiteral(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int, _ word: StaticString) -> Bool {
+    @inlinable public static func hasLiteral(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int, _ word: StaticString) -> Bool {
         let length = word.utf8CodeUnitCount
         guard i &+ length <= n else { return false }
         let text = word.utf8Start
@@ -192,7 +192,7 @@ enum JSONSkipper {
 
     /// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, as JSONScanner.scanNumber.
     @inline(__always)
-    private static func skipNumber(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int) -> Int? {
+    @inlinable public static func skipNumber(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int) -> Int? {
         var i = start
         if p[i] == UInt8(ascii: "-") { i &+= 1 }
         guard i < n, isDigit(p[i]) else { return nil }

@@ -1,4 +1,6 @@
 import BerthPOSIX
+import BerthRouter
+import BerthSupport
 import BerthWire
 
 /// What a route asks of the caller's token.
@@ -15,7 +17,7 @@ public protocol GatedRoute {
 /// What every server does before a route's target runs: find the route and
 /// check the token and its scope. Answers 404, 405, 401 and 403 itself, so
 /// workers and the control socket word them the same way.
-public enum Gate {
+public enum Admission {
     @inlinable
     public static func admit<Target: GatedRoute>(
         _ request: Request, router: Router<Target>, tokens: TokenTable,

@@ -1,3 +1,5 @@
+import BerthAuth
+import BerthJSON
 import BerthWire
 import XCTest
 

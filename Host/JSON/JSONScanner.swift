@@ -4,29 +4,34 @@ import Glibc
 /// and end without building them. The request path uses it instead of
 /// Foundation: a round trip on a Unix socket costs a few microseconds, and
 /// JSONSerialization would cost more than that (see README, Performance).
-struct JSONScanner {
-    struct Failure: Error {
-        let message: String
-        let offset: Int
+public struct JSONScanner {
+    public struct Failure: Error {
+        public let message: String
+        public let offset: Int
+
+        @inlinable public init(message: String, offset: Int) {
+            self.message = message
+            self.offset = offset
+        }
     }
 
     /// Deeper nesting is refused rather than risking the stack.
-    static let maximumDepth = 256
+    public static let maximumDepth = 256
 
-    let bytes: UnsafeBufferPointer<UInt8>
-    var index: Int
+    public let bytes: UnsafeBufferPointer<UInt8>
+    public var index: Int
     /// Whether whitespace skipped so far held a raw '\n' or '\r'. In valid
     /// JSON that is the only place they can be (strings refuse control
     /// bytes), so this tells whether a value spans lines without a second
     /// walk over it.
-    private(set) var sawLineBreak = false
+    public var sawLineBreak = false
     /// `bytes` as a pointer and a count: the loops below keep their position
     /// in a local and read through these, so the optimizer keeps both in
     /// registers instead of reloading `self` (inout) after every store.
-    private let base: UnsafePointer<UInt8>
-    private let count: Int
+    public let base: UnsafePointer<UInt8>
+    public let count: Int
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    @inlinable public init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
         self.index = 0
         // Never read through when count is 0.
@@ -34,18 +39,18 @@ struct JSONScanner {
         self.count = bytes.count
     }
 
-    var atEnd: Bool { index >= count }
+    public var atEnd: Bool { index >= count }
 
     @inline(__always)
-    private static func isWhitespace(_ byte: UInt8) -> Bool {
+    @inlinable public static func isWhitespace(_ byte: UInt8) -> Bool {
         byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 
     @inline(__always)
-    private static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+    @inlinable public static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
 
     @inline(__always)
-    mutating func skipWhitespace() {
+    @inlinable public mutating func skipWhitespace() {
         var i = index
         while i < count && JSONScanner.isWhitespace(base[i]) {
             if base[i] == 0x0A || base[i] == 0x0D { sawLineBreak = true }
@@ -54,24 +59,24 @@ struct JSONScanner {
         index = i
     }
 
-    func fail(_ message: String) -> Failure { Failure(message: message, offset: index) }
+    @inlinable public func fail(_ message: String) -> Failure { Failure(message: message, offset: index) }
 
     @inline(__always)
-    mutating func expect(_ byte: UInt8, _ what: StaticString) throws {
+    @inlinable public mutating func expect(_ byte: UInt8, _ what: StaticString) throws {
         skipWhitespace()
         guard index < count, base[index] == byte else { throw expected(what) }
         index += 1
     }
 
     @inline(never)
-    private func expected(_ what: StaticString) -> Failure {
+    @inlinable public func expected(_ what: StaticString) -> Failure {
         fail(index < count ? "expected \(what)" : "unexpected end of input, expected \(what)")
     }
 
     /// Scans a string starting at the opening quote. Returns the range of
     /// its content (between the quotes) and whether it contains escapes.
     @inline(__always)
-    mutating func scanString() throws -> (Range<Int>, hasEscapes: Bool) {
+    @inlinable public mutating func scanString() throws -> (Range<Int>, hasEscapes: Bool) {
         var hasEscapes = false
         if index < count, base[index] == UInt8(ascii: "\""),
            let end = JSONSkipper.skipString(base, count, index, &hasEscapes) {
@@ -84,7 +89,7 @@ struct JSONScanner {
     /// The walk over a string JSONSkipper refused: it fails at the same
     /// byte, and says what is wrong there.
     @inline(never)
-    private mutating func explainString() throws -> (Range<Int>, hasEscapes: Bool) {
+    @inlinable public mutating func explainString() throws -> (Range<Int>, hasEscapes: Bool) {
         guard index < count, base[index] == UInt8(ascii: "\"") else { throw fail("expected a string") }
         let start = index + 1
         var i = start
@@ -128,7 +133,7 @@ struct JSONScanner {
     /// Scans any value and returns its range. `depth` is the number of
     /// containers already open around it.
     @inline(__always)
-    mutating func scanValue(depth: Int = 0) throws -> Range<Int> {
+    @inlinable public mutating func scanValue(depth: Int = 0) throws -> Range<Int> {
         skipWhitespace()
         var lineBreak = false
         if let end = JSONSkipper.skipValue(base, count: count, from: index, depth: depth, lineBreak: &lineBreak) {
@@ -142,7 +147,7 @@ struct JSONScanner {
     /// The recursive walk over a value JSONSkipper refused: it fails at the
     /// same byte, and says what is wrong there.
     @inline(never)
-    private mutating func explainValue(depth: Int) throws -> Range<Int> {
+    @inlinable public mutating func explainValue(depth: Int) throws -> Range<Int> {
         skipWhitespace()
         guard index < count else { throw fail("unexpected end of input, expected a value") }
         let start = index
@@ -194,7 +199,7 @@ struct JSONScanner {
     /// and numbers, most of the values in a request, skip the general
     /// scanValue call.
     @inline(__always)
-    private mutating func scanElement(depth: Int) throws {
+    @inlinable public mutating func scanElement(depth: Int) throws {
         skipWhitespace()
         if index < count {
             let byte = base[index]
@@ -211,7 +216,7 @@ struct JSONScanner {
         skipWhitespace()
     }
 
-    private mutating func scanLiteral(_ word: StaticString) throws {
+    @inlinable public mutating func scanLiteral(_ word: StaticString) throws {
         let length = word.utf8CodeUnitCount
         guard index + length <= count else { throw fail("unexpected end of input") }
         guard memcmp(base + index, word.utf8Start, length) == 0 else {
@@ -221,7 +226,7 @@ struct JSONScanner {
     }
 
     @inline(__always)
-    private mutating func scanNumber() throws {
+    @inlinable public mutating func scanNumber() throws {
         var i = index
         defer { index = i }
         if i < count && base[i] == UInt8(ascii: "-") { i += 1 }
@@ -244,7 +249,7 @@ struct JSONScanner {
         }
     }
 
-    static func hexValue(_ b: UInt8) -> UInt32? {
+    @inlinable public static func hexValue(_ b: UInt8) -> UInt32? {
         switch b {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(b - UInt8(ascii: "0"))
         case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt32(b - UInt8(ascii: "a") + 10)
@@ -254,7 +259,7 @@ struct JSONScanner {
     }
 
     /// The UTF-8 bytes a string's content (already validated) stands for.
-    static func unescape(_ content: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    @inlinable public static func unescape(_ content: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(content.count)
         var i = 0
