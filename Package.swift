@@ -39,12 +39,14 @@ let package = Package(
         // Tokens, the tokens file, and the admission check every server runs before a route.
         .target(name: "BerthAuth", dependencies: ["BerthPOSIX", "BerthSupport", "BerthWire", "BerthRouter"],
                 path: "Host/Auth", swiftSettings: requestPath),
+        // The typed host <-> worker channel: its messages, their codec and framing, the inherited descriptors.
+        .target(name: "BerthChannel", dependencies: ["BerthPOSIX", "BerthWire", "BerthAuth"], path: "Host/Channel"),
         .target(name: "BerthWorker",
                 dependencies: ["BerthPOSIX", "BerthSupport", "BerthJSON", "BerthWire", "BerthRouter", "BerthAuth",
-                               "CBerth", "CBerthShims"],
+                               "BerthChannel", "CBerth", "CBerthShims"],
                 path: "Host/Worker", swiftSettings: requestPath),
         .target(name: "BerthSupervisor",
-                dependencies: ["BerthPOSIX", "BerthSupport", "BerthJSON", "BerthWire", "BerthAuth", "CBerthShims"],
+                dependencies: ["BerthPOSIX", "BerthSupport", "BerthJSON", "BerthWire", "BerthAuth", "BerthChannel", "CBerthShims"],
                 path: "Host/Supervisor"),
         .target(name: "BerthControl",
                 dependencies: ["BerthPOSIX", "BerthSupport", "BerthJSON", "BerthWire", "BerthRouter", "BerthAuth",
@@ -62,7 +64,7 @@ let package = Package(
         // Seconds, no processes: the state machines, codecs, JSON, Wire, Router, SDK.
         .testTarget(name: "UnitTests",
                     dependencies: ["BerthPOSIX", "BerthSupport", "BerthJSON", "BerthWire", "BerthRouter", "BerthAuth",
-                                   "BerthSDK", "CBerth"],
+                                   "BerthChannel", "BerthSDK", "CBerth"],
                     path: "Tests/UnitTests"),
         // The real berth binary, real plugins in real workers, real sockets and real client programs.
         .testTarget(name: "SystemTests", path: "Tests/SystemTests"),

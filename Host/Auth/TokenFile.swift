@@ -10,17 +10,6 @@ public struct ScopedToken: Equatable {
         self.bytes = bytes
         self.scopes = scopes
     }
-
-    /// "TOKEN scope1,scope2": how the host hands a token to a worker on the
-    /// channel (neither part can hold a space or a newline).
-    public var channelText: String { String(decoding: bytes, as: UTF8.self) + " " + scopes.joined(separator: ",") }
-
-    public init?(channelText: String) {
-        let parts = channelText.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let token = parts.first, !token.isEmpty else { return nil }
-        bytes = Array(token.utf8)
-        scopes = parts.count > 1 ? parts[1].split(separator: ",").map(String.init) : []
-    }
 }
 
 /// The tokens file (`berth serve --tokens FILE`): one token per line,

@@ -57,6 +57,12 @@ public struct FileDescriptor: Hashable, CustomStringConvertible {
         }
     }
 
+    /// A second descriptor for the same open file, close-on-exec: for
+    /// keeping it past its owner's close (a socket waiting to be passed on).
+    public func duplicate() throws -> FileDescriptor {
+        FileDescriptor(rawValue: try syscall("fcntl(F_DUPFD_CLOEXEC)") { fcntl(rawValue, F_DUPFD_CLOEXEC, 3) })
+    }
+
     public func setNonBlocking(_ on: Bool = true) throws {
         let flags = try syscall("fcntl(F_GETFL)") { fcntl(rawValue, F_GETFL) }
         _ = try syscall("fcntl(F_SETFL)") { fcntl(rawValue, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK) }

@@ -99,21 +99,45 @@ public enum UnixSocket {
         }
     }
 
-    /// Sends one message, optionally carrying a file descriptor.
-    public static func sendMessage(_ fd: FileDescriptor, _ bytes: [UInt8], passing: FileDescriptor? = nil) throws {
-        _ = try syscall("sendmsg") {
-            bytes.withUnsafeBytes { berth_send_with_fd(fd.rawValue, $0.baseAddress, $0.count, passing?.rawValue ?? -1) }
+    /// Sends one datagram, optionally carrying a file descriptor. With
+    /// `wait` false, returns false instead of waiting for room.
+    @discardableResult
+    public static func sendMessage(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer, passing: FileDescriptor? = nil,
+                                   wait: Bool = true) throws -> Bool {
+        while true {
+            if berth_send_with_fd(fd.rawValue, bytes.baseAddress, bytes.count, passing?.rawValue ?? -1, wait ? 0 : 1) >= 0 {
+                return true
+            }
+            if errno == EINTR { continue }
+            if !wait && (errno == EAGAIN || errno == EWOULDBLOCK) { return false }
+            throw Errno.current("sendmsg")
         }
     }
 
-    /// Receives one message (nil at end of stream) and any fd it carried.
-    public static func receiveMessage(_ fd: FileDescriptor, capacity: Int = 65536) throws -> (bytes: [UInt8], fd: FileDescriptor?)? {
-        var buffer = [UInt8](repeating: 0, count: capacity)
+    /// What one receive found.
+    public enum Received {
+        /// A datagram of `count` bytes, and the fd it carried.
+        case datagram(count: Int, fd: FileDescriptor?)
+        /// Nothing to read yet (only when not waiting).
+        case wouldBlock
+        /// The peer closed its end.
+        case end
+    }
+
+    /// Receives one datagram into `buffer`. A datagram larger than the
+    /// buffer throws EMSGSIZE: it is never cut silently.
+    public static func receiveMessage(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer,
+                                      wait: Bool = true) throws -> Received {
         var received: Int32 = -1
-        let n = try syscall("recvmsg") {
-            buffer.withUnsafeMutableBytes { berth_recv_with_fd(fd.rawValue, $0.baseAddress, $0.count, &received) }
+        while true {
+            let n = berth_recv_with_fd(fd.rawValue, buffer.baseAddress, buffer.count, &received, wait ? 0 : 1)
+            if n > 0 || (n == 0 && received >= 0) {
+                return .datagram(count: n, fd: received >= 0 ? FileDescriptor(rawValue: received) : nil)
+            }
+            if n == 0 { return .end }
+            if errno == EINTR { continue }
+            if !wait && (errno == EAGAIN || errno == EWOULDBLOCK) { return .wouldBlock }
+            throw Errno.current("recvmsg")
         }
-        if n == 0 && received < 0 { return nil }
-        return (Array(buffer[0..<n]), received >= 0 ? FileDescriptor(rawValue: received) : nil)
     }
 }

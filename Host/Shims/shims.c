@@ -55,7 +55,7 @@ int berth_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, i
     return posix_spawn_file_actions_addclosefrom_np(actions, from);
 }
 
-ssize_t berth_send_with_fd(int sock, const void *buf, size_t len, int fd_to_send) {
+ssize_t berth_send_with_fd(int sock, const void *buf, size_t len, int fd_to_send, int dont_wait) {
     struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
     union { struct cmsghdr align; char bytes[CMSG_SPACE(sizeof(int))]; } control;
     struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
@@ -69,21 +69,27 @@ ssize_t berth_send_with_fd(int sock, const void *buf, size_t len, int fd_to_send
         cmsg->cmsg_len = CMSG_LEN(sizeof(int));
         memcpy(CMSG_DATA(cmsg), &fd_to_send, sizeof(int));
     }
-    return sendmsg(sock, &msg, MSG_NOSIGNAL);
+    return sendmsg(sock, &msg, MSG_NOSIGNAL | (dont_wait ? MSG_DONTWAIT : 0));
 }
 
-ssize_t berth_recv_with_fd(int sock, void *buf, size_t cap, int *received_fd) {
+ssize_t berth_recv_with_fd(int sock, void *buf, size_t cap, int *received_fd, int dont_wait) {
     struct iovec iov = {.iov_base = buf, .iov_len = cap};
     union { struct cmsghdr align; char bytes[CMSG_SPACE(sizeof(int))]; } control;
     struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
                          .msg_control = control.bytes, .msg_controllen = sizeof control.bytes};
     *received_fd = -1;
-    ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | (dont_wait ? MSG_DONTWAIT : 0));
     if (n < 0) return n;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
             memcpy(received_fd, CMSG_DATA(c), sizeof(int));
         }
+    }
+    if (msg.msg_flags & MSG_TRUNC) {
+        if (*received_fd >= 0) close(*received_fd);
+        *received_fd = -1;
+        errno = EMSGSIZE;
+        return -1;
     }
     return n;
 }

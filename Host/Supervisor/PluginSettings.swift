@@ -1,3 +1,4 @@
+import BerthChannel
 import BerthJSON
 import BerthPOSIX
 import BerthWire
@@ -53,11 +54,6 @@ public struct PluginSettings: Equatable {
         /// stops a worker that has them all in use).
         public var openFiles: Int?
         public init() {}
-
-        /// What the worker applies itself, for its setup message.
-        var setupFields: [(String, String)] {
-            (cpuSeconds.map { [("cpu-seconds", String($0))] } ?? []) + (openFiles.map { [("open-files", String($0))] } ?? [])
-        }
     }
     public var environment: [String] = []
     /// JSON text handed to the plugin's init.
@@ -192,10 +188,18 @@ public struct PluginSettings: Equatable {
         return settings
     }
 
-    /// Who the worker becomes, for its setup message.
-    var credentialFields: [(String, String)] {
-        (uid.map { [("uid", String($0))] } ?? []) + (gid.map { [("gid", String($0))] } ?? [])
-            + (runAs.isEmpty ? [] : [("run-as", runAs.trimmingPrefix(" ").description)])
+    /// The worker's setup message: the config for init, the limits it
+    /// applies itself, who it becomes.
+    var workerSetup: WorkerSetup {
+        WorkerSetup(config: Array(config.utf8), cpuSeconds: limits.cpuSeconds, openFiles: limits.openFiles,
+                    credentials: uid == nil && gid == nil ? nil
+                        : WorkerCredentials(uid: uid, gid: gid, settingsText: runAs.trimmingPrefix(" ").description))
+    }
+
+    /// What the worker's server allows each client, for its serve message.
+    var clientLimits: ClientLimits {
+        ClientLimits(maxRequestBytes: maxRequestBytes, idleTimeout: idleTimeout, readTimeout: readTimeout,
+                     maxConnections: maxConnections)
     }
 
     public static func == (a: PluginSettings, b: PluginSettings) -> Bool {
@@ -214,9 +218,11 @@ public struct PluginSettings: Equatable {
 
     /// What the worker needs to resolve each route's limit (see the
     /// worker's Watchdog.prepare).
-    var timeoutFields: [(String, String)] {
-        [("request-timeout-ms", String(Self.milliseconds(requestTimeoutSeconds)))]
-            + routeTimeouts.sorted { $0.key < $1.key }.map { ("route-timeout", "\($0.key) \(Self.milliseconds($0.value))") }
+    var handlerTimeouts: HandlerTimeouts {
+        HandlerTimeouts(requestMilliseconds: UInt32(Self.milliseconds(requestTimeoutSeconds)),
+                        routeMilliseconds: routeTimeouts.sorted { $0.key < $1.key }.map {
+                            .init(route: $0.key, milliseconds: UInt32(Self.milliseconds($0.value)))
+                        })
     }
 
     /// The line where `"key"` first appears, for pointing at a bad value.

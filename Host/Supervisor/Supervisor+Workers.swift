@@ -1,3 +1,4 @@
+import BerthChannel
 import BerthPOSIX
 import BerthSupport
 import BerthWire
@@ -16,7 +17,7 @@ extension Supervisor {
             let worker = try WorkerHandle.spawn(configuration: configuration, file: slot.file, generation: generation, instance: instance)
             generation.workers.append(worker)
             workersByPID[worker.pid] = (slot, worker)
-            try loop.register(worker.channel, .readable) { [unowned self, unowned slot, unowned worker] _ in
+            try worker.channel.attach(to: loop) { [unowned self, unowned slot, unowned worker] in
                 self.channelReadable(slot, worker)
             }
             watchLimits()
@@ -25,39 +26,54 @@ extension Supervisor {
         }
     }
 
+    /// Reads and handles every whole message the worker has sent, without
+    /// waiting for more: a message still arriving is kept for later.
     func channelReadable(_ slot: PluginSlot, _ worker: WorkerHandle) {
-        guard let (bytes, _) = try? UnixSocket.receiveMessage(worker.channel) else {
-            closeChannel(worker)
-            return
-        }
-        let message = ChannelMessage(decoding: bytes)
-        switch message.kind {
-        case "loaded":
-            workerLoaded(slot, worker, message)
-        case "timeout":
-            // The watchdog answered 504 and is ending the worker; its exit
-            // follows (reapChildren).
-            worker.breach = .timeout(route: message["route"], milliseconds: message["limit-ms"].flatMap { Int($0) })
-        case "tokens-applied":
-            worker.tokensPending = false
-            checkReload()
-        case "failed":
-            let reason = message["reason"] ?? "the worker gave no reason"
-            if worker.generation.state == .loading {
-                generationFailed(slot, worker.generation, reason)
-            } else {
-                // A restart that failed to load counts as a crash; the exit
-                // that follows is handled by reapChildren.
-                Log.error("worker \(worker.pid) could not load the plugin again: \(reason)", plugin: slot.name)
+        while worker.channelOpen {
+            let message: WorkerMessage
+            do {
+                switch try worker.channel.receive(waiting: false) {
+                case nil:
+                    return
+                case .closed?:
+                    return closeChannel(worker)
+                case .message(let received, let passed)?:
+                    passed?.close()
+                    message = received
+                }
+            } catch {
+                workerFailed(slot, worker, "\(slot.file): worker \(worker.pid) broke the channel to the host: \(error)")
+                return stop(worker)
             }
-        default:
-            Log.warn("unexpected message \(message.kind) from worker \(worker.pid)")
+            switch message {
+            case .loaded(let report):
+                workerLoaded(slot, worker, report)
+            case .timeout(let route, let milliseconds):
+                // The watchdog answered 504 and is ending the worker; its exit
+                // follows (reapChildren).
+                worker.breach = .timeout(route: route, milliseconds: Int(milliseconds))
+            case .tokensApplied:
+                worker.tokensPending = false
+                checkReload()
+            case .failed(let reason):
+                workerFailed(slot, worker, reason)
+            }
         }
     }
 
-    private func workerLoaded(_ slot: PluginSlot, _ worker: WorkerHandle, _ message: ChannelMessage) {
+    private func workerFailed(_ slot: PluginSlot, _ worker: WorkerHandle, _ reason: String) {
+        if worker.generation.state == .loading {
+            generationFailed(slot, worker.generation, reason)
+        } else {
+            // A restart that failed to load counts as a crash; the exit
+            // that follows is handled by reapChildren.
+            Log.error("worker \(worker.pid) could not load the plugin again: \(reason)", plugin: slot.name)
+        }
+    }
+
+    private func workerLoaded(_ slot: PluginSlot, _ worker: WorkerHandle, _ report: PluginReport) {
         let generation = worker.generation
-        let name = message["name"] ?? ""
+        let name = report.name
         guard generation.state == .loading || generation.state == .serving else { return stop(worker) }
         if let owned = slot.name, owned != name {
             return generationFailed(slot, generation, "\(slot.file) now names itself \"\(name)\" instead of \"\(owned)\"; to rename a plugin, remove the file and add it under the new name")
@@ -65,7 +81,7 @@ extension Supervisor {
         if let owner = slots.first(where: { $0 !== slot && !$0.removed && ($0.name == name || $0.current?.name == name && $0.current?.state != .failed) }) {
             return generationFailed(slot, generation, "duplicate plugin name \"\(name)\": \(owner.file) already serves it; give each plugin a unique name")
         }
-        let routes = message.all("route").map { $0.hasSuffix(" public") ? String($0.dropLast(7)) : $0 }
+        let routes = report.routes.map(\.label)
         if let unknown = generation.settings.routeTimeouts.keys.sorted().first(where: { !routes.contains($0) }) {
             return generationFailed(slot, generation, "\(PluginSettings.path(forPlugin: slot.file)): route_timeouts names \"\(unknown)\", which plugin \(name) does not have; its routes are \(routes.joined(separator: ", "))")
         }
@@ -76,26 +92,20 @@ extension Supervisor {
             return generationFailed(slot, generation, "cannot create the socket for \(name): \(error)")
         }
         let settings = generation.settings
-        var fields = [("token", token.string), ("max-request-bytes", String(settings.maxRequestBytes)),
-                      ("idle-timeout", String(settings.idleTimeout)), ("read-timeout", String(settings.readTimeout)),
-                      ("max-connections", String(settings.maxConnections))]
-            + settings.timeoutFields + scopedTokens.map { ("scoped", $0.channelText) }
-        if let uids = settings.allowedUIDs { fields.append(("allowed-uids", uids.map(String.init).joined(separator: ","))) }
-        let serve = ChannelMessage("serve", fields)
+        let serve = ServeSettings(adminToken: token.bytes, clientLimits: settings.clientLimits, timeouts: settings.handlerTimeouts,
+                                  scopedTokens: scopedTokens, allowedUIDs: settings.allowedUIDs)
         do {
-            try UnixSocket.sendMessage(worker.channel, serve.encoded(), passing: listener)
+            try worker.channel.send(.serve(serve), passing: listener)
         } catch {
             Log.error("cannot hand the socket to worker \(worker.pid): \(error)", plugin: name)
             return
         }
         slot.name = name
         generation.name = name
-        generation.version = message["version"]
-        generation.abi = message["abi"]
-        generation.routes = message.all("route").map { line in
-            let parts = line.split(separator: " ").map(String.init)
-            return .init(method: parts.first ?? "", pattern: parts.count > 1 ? parts[1] : "", isPublic: parts.contains("public"),
-                         scope: parts.first { $0.hasPrefix("scope=") }.map { String($0.dropFirst(6)) })
+        generation.version = report.version
+        generation.abi = report.abi
+        generation.routes = report.routes.map {
+            .init(method: $0.method.description, pattern: $0.pattern, isPublic: $0.isPublic, scope: $0.scope)
         }
         worker.phase = .serving
         stopUnavailable(slot)
@@ -161,7 +171,6 @@ extension Supervisor {
     func closeChannel(_ worker: WorkerHandle) {
         guard worker.channelOpen else { return }
         worker.channelOpen = false
-        loop.unregister(worker.channel)
         worker.channel.close()
     }
 
@@ -178,7 +187,10 @@ extension Supervisor {
             let generation = worker.generation
             // SIGCHLD can be handled before the worker's last message (why
             // it failed to load) has been read: read what is left first.
-            while worker.channelOpen { channelReadable(slot, worker) }
+            // Only what is there: a descendant holding the worker's end
+            // open must not make the host wait.
+            channelReadable(slot, worker)
+            closeChannel(worker)
             generation.workers.removeAll { $0 === worker }
             slot.history.add(worker.stats.snapshot())
             if worker.breach == nil { worker.breach = cpuBreach(worker, exit, cpuSeconds: cpuSeconds) }

@@ -1,4 +1,5 @@
 import BerthAuth
+import BerthChannel
 import BerthJSON
 import BerthPOSIX
 import BerthSupport
@@ -232,11 +233,10 @@ public final class Supervisor {
         scopedTokens = loaded
         tokenTable = TokenTable(admin: token, scoped: loaded)
         Log.info("tokens: \(loaded.count) scoped token(s) from \(path); handing them to the serving workers")
-        let message = ChannelMessage("tokens", loaded.map { ("scoped", $0.channelText) }).encoded()
         for slot in slots {
             for worker in slot.allWorkers where worker.phase == .serving && worker.channelOpen {
                 do {
-                    try UnixSocket.sendMessage(worker.channel, message)
+                    try worker.channel.send(.tokens(loaded))
                     worker.tokensPending = true
                 } catch {
                     Log.error("cannot hand the new tokens to worker \(worker.pid): \(error); stopping it so a fresh one starts with them", plugin: slot.name)

@@ -1,3 +1,4 @@
+import BerthChannel
 import BerthPOSIX
 import BerthSupport
 import BerthWire
@@ -15,7 +16,8 @@ final class WorkerHandle {
     }
 
     let pid: pid_t
-    let channel: FileDescriptor
+    /// Never waits: what the worker has not read yet is queued.
+    let channel: HostChannelEnd
     let stats: SharedStats
     unowned let generation: Generation
     /// Which of the generation's instances this is (restarts keep it).
@@ -30,7 +32,7 @@ final class WorkerHandle {
     /// Sent a changed token table; the reload waits for its "tokens-applied".
     var tokensPending = false
 
-    private init(pid: pid_t, channel: FileDescriptor, stats: SharedStats, generation: Generation, instance: Int) {
+    private init(pid: pid_t, channel: HostChannelEnd, stats: SharedStats, generation: Generation, instance: Int) {
         self.pid = pid
         self.channel = channel
         self.stats = stats
@@ -50,11 +52,24 @@ final class WorkerHandle {
         return environment + ["SWIFT_BACKTRACE=enable=no"]
     }()
 
+    /// A setup message the channel cannot carry.
+    struct SetupRefused: Error, CustomStringConvertible {
+        let description: String
+    }
+
     /// Starts `berth worker` for one instance of a generation, then sends
     /// it the plugin's config; the worker answers on the channel once it has
-    /// loaded (see WorkerProcess for the descriptors it inherits).
+    /// loaded (see InheritedDescriptors for what it inherits).
     static func spawn(configuration: Configuration, file: String, generation: Generation, instance: Int) throws -> WorkerHandle {
         guard let library = generation.library else { throw Errno(EBADF, "no library to load") }
+        // Encoded before anything starts: a config over the channel's limit
+        // fails the plugin with a message instead of starting a worker.
+        let setup: [[UInt8]]
+        do {
+            setup = try ChannelCodec.datagrams(HostMessage.setup(generation.settings.workerSetup))
+        } catch {
+            throw SetupRefused(description: "\(PluginSettings.path(forPlugin: file)): \(error); keep config small and have init read large data from a file")
+        }
         let (hostEnd, workerEnd) = try UnixSocket.seqpacketPair()
         defer { workerEnd.close() }
         do {
@@ -69,13 +84,16 @@ final class WorkerHandle {
                 environment.removeAll { $0.hasPrefix(name) }
                 environment.append(variable)
             }
+            let inherited = InheritedDescriptors(channel: workerEnd, library: library, stats: stats.fd)
             let pid = try ChildProcess.spawn(configuration.executable, arguments,
-                                             descriptors: [workerEnd, library, stats.fd], environment: environment)
-            let worker = WorkerHandle(pid: pid, channel: hostEnd, stats: stats, generation: generation, instance: instance)
-            // The worker reads this before it loads the plugin; a full
-            // channel cannot happen with one small message.
-            try? UnixSocket.sendMessage(hostEnd, ChannelMessage("setup", [("config", settings.config)] + settings.limits.setupFields
-                                                                            + settings.credentialFields).encoded())
+                                             descriptors: inherited.spawnOrder, environment: environment)
+            let worker = WorkerHandle(pid: pid, channel: HostChannelEnd(hostEnd, waits: false), stats: stats, generation: generation,
+                                      instance: instance)
+            // The worker reads this before it loads the plugin. What its
+            // socket has no room for yet is queued, and goes out once the
+            // channel is attached to the loop and writable; a worker that is
+            // already gone is reported by its exit.
+            try? worker.channel.send(datagrams: setup)
             return worker
         } catch {
             hostEnd.close()

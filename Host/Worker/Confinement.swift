@@ -1,5 +1,5 @@
+import BerthChannel
 import BerthPOSIX
-import BerthWire
 import Glibc
 
 /// What a worker does to itself before it loads its plugin, so that plugin
@@ -14,22 +14,22 @@ enum Confinement {
         let description: String
     }
 
-    static func apply(_ setup: ChannelMessage) throws {
-        if let seconds = setup["cpu-seconds"].flatMap({ Int($0) }) {
+    static func apply(_ setup: WorkerSetup) throws {
+        if let seconds = setup.cpuSeconds {
             do { try ResourceLimits.limitCPU(seconds: seconds) } catch {
                 throw Failure(description: "cannot apply limits.cpu_seconds \(seconds): \(error)")
             }
         }
-        if let count = setup["open-files"].flatMap({ Int($0) }) {
+        if let count = setup.openFiles {
             do { try ResourceLimits.limitOpenFiles(count) } catch {
                 throw Failure(description: "cannot apply limits.open_files \(count): \(error); lower it or raise the host's limit (ulimit -n)")
             }
         }
-        let uid = setup["uid"].flatMap { uid_t($0) }
-        let gid = setup["gid"].flatMap { gid_t($0) }
-        if uid != nil || gid != nil {
+        if let credentials = setup.credentials, credentials.uid != nil || credentials.gid != nil {
+            let (uid, gid) = (credentials.uid, credentials.gid)
             do { try Credentials.become(uid: uid, gid: gid) } catch {
-                let who = setup["run-as"] ?? "uid \(uid.map { String($0) } ?? "-") gid \(gid.map { String($0) } ?? "-")"
+                let who = credentials.settingsText.isEmpty ? "uid \(uid.map { String($0) } ?? "-") gid \(gid.map { String($0) } ?? "-")"
+                    : credentials.settingsText
                 let hint = geteuid() == 0 ? "" : "; only a host running as root can run workers as another user: remove user and group from the settings, or run berth serve as root"
                 throw Failure(description: "cannot run as \(who): \(error)\(hint)")
             }

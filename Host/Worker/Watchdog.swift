@@ -1,3 +1,4 @@
+import BerthChannel
 import BerthPOSIX
 import BerthWire
 import CBerthShims
@@ -16,20 +17,16 @@ enum Watchdog {
     static let exitCode: Int32 = 124
 
     /// Gives every route its limit and starts the watchdog thread if any
-    /// route has one. `serve` is the host's serve message.
-    static func prepare(_ plugin: LoadedPlugin, serve message: ChannelMessage, channel: FileDescriptor) throws {
-        let pluginWide = message["request-timeout-ms"].flatMap(UInt32.init) ?? 30_000
+    /// route has one. `timeouts` come with the host's serve message.
+    static func prepare(_ plugin: LoadedPlugin, timeouts: HandlerTimeouts, channel: FileDescriptor) throws {
+        let pluginWide = timeouts.requestMilliseconds
         var configured: [String: UInt32] = [:]
-        for entry in message.all("route-timeout") {
-            // "GET /slow 2000": the label, then the limit.
-            guard let space = entry.lastIndex(of: " "), let ms = UInt32(entry[entry.index(after: space)...]) else { continue }
-            configured[String(entry[..<space])] = ms
-        }
+        for entry in timeouts.routeMilliseconds { configured[entry.route] = entry.milliseconds }
         var shortest = UInt32.max
         for route in plugin.routes {
             let limit = configured[route.label] ?? (route.timeoutMilliseconds != 0 ? route.timeoutMilliseconds : pluginWide)
             guard limit > 0 else { continue }
-            route.watchdog = UnsafePointer(make(plugin: plugin.name, route: route.label, milliseconds: limit))
+            route.watchdog = UnsafePointer(try make(plugin: plugin.name, route: route.label, milliseconds: limit))
             shortest = min(shortest, limit)
         }
         guard shortest != UInt32.max else { return }
@@ -46,18 +43,29 @@ enum Watchdog {
     }
 
     /// The route's 504 and report, made once and kept for the process's life.
-    private static func make(plugin: String, route: String, milliseconds: UInt32) -> UnsafeMutablePointer<berth_watchdog_route> {
+    private static func make(plugin: String, route: String, milliseconds: UInt32) throws -> UnsafeMutablePointer<berth_watchdog_route> {
         let message = "plugin \(plugin): \(route) ran past its \(seconds(milliseconds)) time limit, so its worker was stopped and replaced; make the handler return sooner, or raise the limit (route_timeouts or request_timeout_seconds in the plugin's settings)"
         var tail: [UInt8] = []
         ResponseWriter.appendError(&tail, id: nil, status: 504, code: "timeout", message: message)
         // appendError wrote {"id":null,...}; the watchdog writes the id itself.
         let prefix = Array(#"{"id":null"#.utf8)
         tail.removeFirst(prefix.count)
-        let report = ChannelMessage("timeout", [("route", route), ("limit-ms", String(milliseconds))]).encoded()
+        let report = try timeoutReport(route: route, milliseconds: milliseconds)
         let entry = UnsafeMutablePointer<berth_watchdog_route>.allocate(capacity: 1)
         entry.initialize(to: berth_watchdog_route(timeout_ms: milliseconds, answer_tail: copy(tail), answer_tail_len: tail.count,
                                                   report: copy(report), report_len: report.count))
         return entry
+    }
+
+    /// The timeout report as one datagram: the watchdog thread sends it
+    /// with a single send(2) just before the worker exits. A route label too
+    /// long for one datagram (a pattern of tens of kilobytes) is shortened
+    /// in the report, and says so.
+    static func timeoutReport(route: String, milliseconds: UInt32) throws -> [UInt8] {
+        let whole = try ChannelCodec.datagrams(WorkerMessage.timeout(route: route, limitMilliseconds: milliseconds))
+        if whole.count == 1 { return whole[0] }
+        let shortened = "\(route.prefix(1024))... (\(route.utf8.count) bytes in all)"
+        return try ChannelCodec.datagrams(WorkerMessage.timeout(route: shortened, limitMilliseconds: milliseconds))[0]
     }
 
     private static func copy(_ bytes: [UInt8]) -> UnsafePointer<CChar> {

@@ -1,4 +1,5 @@
 import BerthAuth
+import BerthChannel
 import BerthPOSIX
 import BerthSupport
 import BerthWire
@@ -7,11 +8,8 @@ import Glibc
 
 /// The life of a worker process, in order: load the plugin, report to the
 /// host, receive the listening socket, serve until SIGTERM, drain, exit.
-///
-/// File descriptors inherited from the host (see Supervisor's WorkerSpawner):
-///   3  channel to the host (SOCK_SEQPACKET)
-///   4  the plugin library (a private in-memory copy; closed once loaded)
-///   5  the shared stats block
+/// It inherits InheritedDescriptors.inWorker; BerthChannel's
+/// ChannelProtocol describes what it and the host say to each other.
 public enum WorkerProcess {
     public struct Options {
         public var file: String
@@ -23,9 +21,10 @@ public enum WorkerProcess {
         }
     }
 
-    static let channel = FileDescriptor(rawValue: 3)
-    static let library = FileDescriptor(rawValue: 4)
-    static let statsBlock = FileDescriptor(rawValue: 5)
+    static let inherited = InheritedDescriptors.inWorker
+    /// Waits for the host until serving; the event loop then reads it
+    /// without waiting.
+    static let channel = WorkerChannelEnd(inherited.channel, waits: true)
 
     public static func run(_ options: Options) -> Never {
         // Die with the host, even if it is SIGKILLed; and if it already died
@@ -41,11 +40,7 @@ public enum WorkerProcess {
         SignalChannel.ignoreBrokenPipe()
 
         // The host's first message carries the plugin's config for init.
-        guard let setup = (try? UnixSocket.receiveMessage(channel)).flatMap({ $0 }).map({ ChannelMessage(decoding: $0.bytes) }),
-              setup.kind == "setup" else {
-            exit(0)
-        }
-        let config = setup["config"] ?? "{}"
+        guard case (.setup(let setup), _)? = receiveFromHost(options) else { exit(0) }
         do {
             try Confinement.apply(setup)
         } catch {
@@ -58,58 +53,59 @@ public enum WorkerProcess {
 
         let plugin: LoadedPlugin
         do {
-            plugin = try PluginLoader.load(libraryPath: "/proc/self/fd/\(library.rawValue)", file: options.file)
+            plugin = try PluginLoader.load(libraryPath: "/proc/self/fd/\(inherited.library.rawValue)", file: options.file)
         } catch {
             fail("\(error)")
         }
         // Mapped now; the descriptor is not needed any more.
-        library.close()
+        inherited.library.close()
         HostAPI.pluginName = plugin.name
         CurrentProcess.setName("berth:\(plugin.name)")
         if let initialize = plugin.descriptor.pointee.`init` {
-            let result = config.withCString { initialize(HostAPI.table, $0) }
+            // The config's bytes exactly as the host sent them, NUL-terminated for C.
+            let result = (setup.config + [0]).withUnsafeBufferPointer {
+                $0.withMemoryRebound(to: CChar.self) { initialize(HostAPI.table, $0.baseAddress) }
+            }
             if result != 0 {
                 let said = HostAPI.lastLoggedError.map { ": \($0)" } ?? " (the plugin logged no reason)"
                 fail("\(options.file): plugin \(plugin.name) init failed with code \(result)\(said)")
             }
         }
-        send(ChannelMessage("loaded", [("name", plugin.name), ("version", plugin.version), ("abi", plugin.abi)]
-            + plugin.routes.map { ("route", "\($0.method) \($0.pattern)\($0.isPublic ? " public" : "")\($0.scope.map { " scope=\($0)" } ?? "")") }))
+        report(plugin, options)
 
-        guard let (reply, listener) = (try? UnixSocket.receiveMessage(channel)).flatMap({ $0 }) else {
+        guard let (reply, listener) = receiveFromHost(options) else {
             shutdownAndExit(plugin, code: 0)
         }
-        let message = ChannelMessage(decoding: reply)
-        guard message.kind == "serve", let listener, let tokenText = message["token"] else {
-            Log.error("not serving: \(message["reason"] ?? "the host sent \(message.kind)")", plugin: plugin.name)
+        guard case .serve(let settings) = reply, let listener else {
+            listener?.close()
+            Log.error("not serving: the host sent \(reply.kind)\(listener == nil ? " without a socket" : "") instead of serve", plugin: plugin.name)
             shutdownAndExit(plugin, code: 0)
         }
         var limits = LineServer.Limits()
-        if let bytes = message["max-request-bytes"].flatMap(Int.init) { limits.maxRequestBytes = bytes }
-        if let seconds = message["idle-timeout"].flatMap(Double.init) { limits.idleTimeout = seconds }
-        if let seconds = message["read-timeout"].flatMap(Double.init) { limits.readTimeout = seconds }
-        if let count = message["max-connections"].flatMap(Int.init) { limits.maxConnections = count }
+        limits.maxRequestBytes = settings.clientLimits.maxRequestBytes
+        limits.idleTimeout = settings.clientLimits.idleTimeout
+        limits.readTimeout = settings.clientLimits.readTimeout
+        limits.maxConnections = settings.clientLimits.maxConnections
         limits.fitMaxConnections(toOpenFileLimit: OpenFileLimit.raiseToHardLimit(), plugin: plugin.name)
-        let admin = AuthToken(bytes: Array(tokenText.utf8))
-        let allowedUIDs = message["allowed-uids"].map { $0.split(separator: ",").compactMap { UInt32($0) } }
-        serve(plugin, listener: listener, admin: admin, tokens: tokenTable(message, admin: admin, plugin: plugin),
-              allowedUIDs: allowedUIDs, limits: limits, signals: signals, options: options, message: message)
+        let admin = AuthToken(bytes: settings.adminToken)
+        serve(plugin, listener: listener, admin: admin, tokens: tokenTable(settings.scopedTokens, admin: admin, plugin: plugin),
+              limits: limits, signals: signals, options: options, settings: settings)
     }
 
-    /// The admin token and the scoped tokens the host sent (in "serve", and
-    /// in "tokens" after a reload changed the tokens file).
-    private static func tokenTable(_ message: ChannelMessage, admin: AuthToken, plugin: LoadedPlugin) -> TokenTable {
-        TokenTable(admin: admin, scoped: message.all("scoped").compactMap(ScopedToken.init(channelText:)), bit: plugin.scopeBit)
+    /// The admin token and the scoped tokens the host sent (in serve, and
+    /// in tokens after a reload changed the tokens file).
+    private static func tokenTable(_ scoped: [ScopedToken], admin: AuthToken, plugin: LoadedPlugin) -> TokenTable {
+        TokenTable(admin: admin, scoped: scoped, bit: plugin.scopeBit)
     }
 
     private static func serve(_ plugin: LoadedPlugin, listener: FileDescriptor, admin: AuthToken, tokens: TokenTable,
-                              allowedUIDs: [UInt32]?, limits: LineServer.Limits, signals: SignalChannel,
-                              options: Options, message: ChannelMessage) -> Never {
+                              limits: LineServer.Limits, signals: SignalChannel, options: Options,
+                              settings: ServeSettings) -> Never {
         do {
             let loop = try EventLoop()
-            let stats = try SharedStats(mapping: statsBlock)
-            let handler = try PluginRequestHandler(plugin: plugin, tokens: tokens, allowedUIDs: allowedUIDs, stats: stats)
-            try Watchdog.prepare(plugin, serve: message, channel: channel)
+            let stats = try SharedStats(mapping: inherited.stats)
+            let handler = try PluginRequestHandler(plugin: plugin, tokens: tokens, allowedUIDs: settings.allowedUIDs, stats: stats)
+            try Watchdog.prepare(plugin, timeouts: settings.timeouts, channel: inherited.channel)
             let server = LineServer(loop: loop, listener: listener, handler: handler, limits: limits, name: plugin.name)
             try server.start()
             var draining = false
@@ -127,14 +123,31 @@ public enum WorkerProcess {
                 if signals.drain().contains(where: { $0 == SIGTERM || $0 == SIGINT }) { drain() }
             }
             // The host closing its end means it is gone: stop at once.
-            try loop.register(channel, .readable) { _ in
-                guard let (bytes, _) = (try? UnixSocket.receiveMessage(channel)).flatMap({ $0 }) else { return drain() }
-                let message = ChannelMessage(decoding: bytes)
-                guard message.kind == "tokens" else { return }
-                // Applied before the next request is read; the host ends
-                // its reload only once every worker has said so.
-                handler.tokens = tokenTable(message, admin: admin, plugin: plugin)
-                try? UnixSocket.sendMessage(channel, ChannelMessage("tokens-applied").encoded())
+            try loop.register(channel.fd, .readable) { _ in
+                // Only what is ready: a message still arriving waits for the
+                // next readiness, and requests go on meanwhile.
+                let received: WorkerChannelEnd.Received?
+                do {
+                    received = try channel.receive(waiting: false)
+                } catch {
+                    Log.error("the host's channel broke: \(error); stopping", plugin: plugin.name)
+                    return drain()
+                }
+                switch received {
+                case nil:
+                    return
+                case .closed?:
+                    drain()
+                case .message(.tokens(let scoped), let passed)?:
+                    passed?.close()
+                    // Applied before the next request is read; the host ends
+                    // its reload only once every worker has said so.
+                    handler.tokens = tokenTable(scoped, admin: admin, plugin: plugin)
+                    try? channel.send(.tokensApplied)
+                case .message(let other, let passed)?:
+                    passed?.close()
+                    Log.warn("ignoring an unexpected \(other.kind) message from the host", plugin: plugin.name)
+                }
             }
             try loop.run()
         } catch {
@@ -144,18 +157,34 @@ public enum WorkerProcess {
         shutdownAndExit(plugin, code: 0)
     }
 
-    private static func send(_ message: ChannelMessage) {
+    /// Tells the host the plugin loaded, with its routes.
+    private static func report(_ plugin: LoadedPlugin, _ options: Options) {
+        let routes = plugin.routes.map { ChannelRoute(method: $0.method, pattern: "\($0.pattern)", isPublic: $0.isPublic, scope: $0.scope) }
         do {
-            try UnixSocket.sendMessage(channel, message.encoded())
+            try channel.send(.loaded(PluginReport(name: plugin.name, version: plugin.version, abi: plugin.abi, routes: routes)))
+        } catch let error as ChannelError {
+            fail("\(options.file): plugin \(plugin.name) cannot report its routes: \(error); declare fewer routes, or shorter patterns, scopes or version")
         } catch {
             Log.error("cannot reach the host: \(error)")
             exit(72)
         }
     }
 
+    /// The host's next message, waiting for it, and the socket that came
+    /// with it; nil if the host closed the channel (it is gone, or stopped
+    /// this worker).
+    private static func receiveFromHost(_ options: Options) -> (HostMessage, FileDescriptor?)? {
+        do {
+            guard case .message(let message, let passed)? = try channel.receive(waiting: true) else { return nil }
+            return (message, passed)
+        } catch {
+            fail("\(options.file): cannot read the host's message: \(error)")
+        }
+    }
+
     /// Reports a load failure to the host and exits.
     private static func fail(_ reason: String) -> Never {
-        try? UnixSocket.sendMessage(channel, ChannelMessage("failed", [("reason", reason)]).encoded())
+        try? channel.send(.failed(reason: reason))
         exit(3)
     }
 

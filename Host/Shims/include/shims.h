@@ -40,9 +40,12 @@ int berth_set_no_new_privileges(void);
 /* posix_spawn helpers glibc has but Swift's module map hides. */
 int berth_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 
-/* Send / receive one datagram on a SOCK_SEQPACKET with at most one fd. */
-ssize_t berth_send_with_fd(int sock, const void *buf, size_t len, int fd_to_send);
-ssize_t berth_recv_with_fd(int sock, void *buf, size_t cap, int *received_fd);
+/* Send / receive one datagram on a SOCK_SEQPACKET with at most one fd.
+ * `dont_wait`: MSG_DONTWAIT (EAGAIN instead of blocking). A datagram larger
+ * than `cap` is an error (EMSGSIZE), never a silent cut; a received fd then
+ * is closed. */
+ssize_t berth_send_with_fd(int sock, const void *buf, size_t len, int fd_to_send, int dont_wait);
+ssize_t berth_recv_with_fd(int sock, void *buf, size_t cap, int *received_fd, int dont_wait);
 
 /* GNU extensions the Glibc module hides. */
 int berth_accept_nonblocking(int listener);

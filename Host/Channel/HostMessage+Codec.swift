@@ -1,0 +1,85 @@
+import BerthAuth
+
+/// Each host message as a type byte and its fields, in this order.
+extension HostMessage: ChannelMessage {
+    private enum Tag: UInt8 {
+        case setup = 1, serve, tokens
+    }
+
+    public func encode(into writer: inout ChannelWriter) {
+        switch self {
+        case .setup(let setup):
+            writer.byte(Tag.setup.rawValue)
+            writer.bytes(setup.config)
+            writer.optional(setup.cpuSeconds) { $0.int($1) }
+            writer.optional(setup.openFiles) { $0.int($1) }
+            writer.optional(setup.credentials) { writer, credentials in
+                writer.optional(credentials.uid) { $0.uint32($1) }
+                writer.optional(credentials.gid) { $0.uint32($1) }
+                writer.string(credentials.settingsText)
+            }
+        case .serve(let serve):
+            writer.byte(Tag.serve.rawValue)
+            writer.bytes(serve.adminToken)
+            writer.int(serve.clientLimits.maxRequestBytes)
+            writer.double(serve.clientLimits.idleTimeout)
+            writer.double(serve.clientLimits.readTimeout)
+            writer.int(serve.clientLimits.maxConnections)
+            writer.uint32(serve.timeouts.requestMilliseconds)
+            writer.array(serve.timeouts.routeMilliseconds) { writer, limit in
+                writer.string(limit.route)
+                writer.uint32(limit.milliseconds)
+            }
+            writer.array(serve.scopedTokens, Self.encodeToken)
+            writer.optional(serve.allowedUIDs) { writer, uids in writer.array(uids) { $0.uint32($1) } }
+        case .tokens(let tokens):
+            writer.byte(Tag.tokens.rawValue)
+            writer.array(tokens, Self.encodeToken)
+        }
+    }
+
+    public static func decode(from reader: inout ChannelReader) throws -> HostMessage {
+        let tag = try reader.byte("message type")
+        switch Tag(rawValue: tag) {
+        case .setup:
+            return .setup(WorkerSetup(
+                config: try reader.bytes("config"),
+                cpuSeconds: try reader.optional("cpu seconds") { try $0.int("cpu seconds") },
+                openFiles: try reader.optional("open files") { try $0.int("open files") },
+                credentials: try reader.optional("credentials") { reader in
+                    WorkerCredentials(uid: try reader.optional("uid") { try $0.uint32("uid") },
+                                      gid: try reader.optional("gid") { try $0.uint32("gid") },
+                                      settingsText: try reader.string("run as"))
+                }))
+        case .serve:
+            let token = try reader.bytes("admin token")
+            let limits = ClientLimits(maxRequestBytes: try reader.int("max request bytes"),
+                                      idleTimeout: try reader.double("idle timeout"),
+                                      readTimeout: try reader.double("read timeout"),
+                                      maxConnections: try reader.int("max connections"))
+            let timeouts = HandlerTimeouts(
+                requestMilliseconds: try reader.uint32("request timeout"),
+                routeMilliseconds: try reader.array("route timeouts", minimumItemBytes: 8) { reader in
+                    .init(route: try reader.string("route timeout's route"), milliseconds: try reader.uint32("route timeout"))
+                })
+            return .serve(ServeSettings(
+                adminToken: token, clientLimits: limits, timeouts: timeouts,
+                scopedTokens: try reader.array("scoped tokens", minimumItemBytes: 8, decodeToken),
+                allowedUIDs: try reader.optional("allowed uids") { try $0.array("allowed uids", minimumItemBytes: 4) { try $0.uint32("uid") } }))
+        case .tokens:
+            return .tokens(try reader.array("scoped tokens", minimumItemBytes: 8, decodeToken))
+        case nil:
+            throw reader.malformed("unknown host message type \(tag)")
+        }
+    }
+
+    private static func encodeToken(_ writer: inout ChannelWriter, _ token: ScopedToken) {
+        writer.bytes(token.bytes)
+        writer.array(token.scopes) { $0.string($1) }
+    }
+
+    private static func decodeToken(_ reader: inout ChannelReader) throws -> ScopedToken {
+        ScopedToken(bytes: try reader.bytes("token"),
+                    scopes: try reader.array("token scopes", minimumItemBytes: 4) { try $0.string("scope") })
+    }
+}
