@@ -3,7 +3,9 @@ import BerthPOSIX
 /// The descriptors a worker inherits from the host, at fixed numbers: the
 /// host hands them to `ChildProcess.spawn` in `spawnOrder`, which numbers
 /// them from 3; the worker finds them at `inWorker`. Every other descriptor
-/// is closed in the worker, and these are close-on-exec once taken.
+/// is closed in the worker, and it marks these close-on-exec first thing
+/// (`keepFromPrograms`), so a program the plugin runs cannot hold the
+/// channel open after the worker is gone.
 public struct InheritedDescriptors {
     /// The worker's end of the channel (SOCK_SEQPACKET).
     public var channel: FileDescriptor
@@ -28,4 +30,9 @@ public struct InheritedDescriptors {
 
     /// The host's descriptors in the order that gives them those numbers.
     public var spawnOrder: [FileDescriptor] { [channel, library, stats] }
+
+    /// Marks them close-on-exec (dup2 in spawn cleared the flag).
+    public func keepFromPrograms() throws {
+        for fd in spawnOrder { try fd.setCloseOnExec() }
+    }
 }

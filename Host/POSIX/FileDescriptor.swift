@@ -63,6 +63,12 @@ public struct FileDescriptor: Hashable, CustomStringConvertible {
         FileDescriptor(rawValue: try syscall("fcntl(F_DUPFD_CLOEXEC)") { fcntl(rawValue, F_DUPFD_CLOEXEC, 3) })
     }
 
+    /// Closes it in any program this process executes (descriptors
+    /// inherited through dup2 lose the flag).
+    public func setCloseOnExec() throws {
+        _ = try syscall("fcntl(F_SETFD)") { fcntl(rawValue, F_SETFD, FD_CLOEXEC) }
+    }
+
     public func setNonBlocking(_ on: Bool = true) throws {
         let flags = try syscall("fcntl(F_GETFL)") { fcntl(rawValue, F_GETFL) }
         _ = try syscall("fcntl(F_SETFL)") { fcntl(rawValue, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK) }

@@ -38,6 +38,11 @@ public enum WorkerProcess {
             fail("\(error)")
         }
         SignalChannel.ignoreBrokenPipe()
+        do {
+            try inherited.keepFromPrograms()
+        } catch {
+            fail("\(error)")
+        }
 
         // The host's first message carries the plugin's config for init.
         guard case (.setup(let setup), _)? = receiveFromHost(options) else { exit(0) }

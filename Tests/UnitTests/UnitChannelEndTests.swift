@@ -58,8 +58,11 @@ final class UnitChannelEndTests: XCTestCase {
     }
 
     /// The listening socket rides on a serve message of many datagrams,
-    /// and comes out with it, usable.
+    /// queued behind a setup the worker has not read, and comes out with
+    /// it, usable.
     func testASocketPassedWithALargeMessageComesOutWithIt() throws {
+        let setup = HostMessage.setup(WorkerSetup(config: UnitChannelTests.oddBytes(count: 1 << 20)))
+        try host.send(setup)
         var serve = UnitChannelTests.serve
         serve.scopedTokens = (0..<5000).map { ScopedToken(bytes: Array("token-\($0)".utf8), scopes: ["read", "write \($0)"]) }
         var pipe: [Int32] = [0, 0]
@@ -69,13 +72,14 @@ final class UnitChannelEndTests: XCTestCase {
         try host.send(.serve(serve), passing: writeEnd)
         // The host may close its own copy at once: the queue holds another.
         writeEnd.close()
-        var message: (HostMessage, FileDescriptor?)?
-        while message == nil {
+        var messages: [(HostMessage, FileDescriptor?)] = []
+        while messages.count < 2 {
             try host.flush()
-            if case .message(let received, let passed)? = try worker.receive(waiting: false) { message = (received, passed) }
+            if case .message(let received, let passed)? = try worker.receive(waiting: false) { messages.append((received, passed)) }
         }
-        XCTAssertEqual(message?.0, .serve(serve))
-        let passed = try XCTUnwrap(message?.1)
+        XCTAssertEqual(messages.map(\.0), [setup, .serve(serve)])
+        XCTAssertNil(messages[0].1)
+        let passed = try XCTUnwrap(messages[1].1)
         try passed.writeAll("through")
         passed.close()
         XCTAssertEqual(String(decoding: try readEnd.readAll(), as: UTF8.self), "through")

@@ -2,10 +2,12 @@ import Foundation
 import Glibc
 import XCTest
 
-/// Channel messages larger than one datagram, or than the socket's buffer,
-/// arrive whole: a large config reaches init byte for byte, and a plugin
-/// with the loader's maximum of routes loads and serves all of them.
-final class E2EChannelSizeTests: BerthTestCase {
+/// The host <-> worker channel on real workers. Messages larger than one
+/// datagram, or than the socket's buffer, arrive whole: a large config
+/// reaches init byte for byte, and a plugin with the loader's maximum of
+/// routes loads and serves them. The descriptors a worker inherits are
+/// close-on-exec, so a program a plugin runs cannot hold them.
+final class E2EChannelTests: BerthTestCase {
     /// FNV-1a, 64 bits: what the plugin below computes over its config.
     private func fnv1a(_ bytes: [UInt8]) -> String {
         var hash: UInt64 = 0xcbf29ce484222325
@@ -15,7 +17,7 @@ final class E2EChannelSizeTests: BerthTestCase {
     }
 
     func testA300KiBConfigReachesInitWhole() throws {
-        try PluginBuilder.build(ChannelSizePlugins.configDigest, fileName: "libdigest.so", into: sandbox.plugins)
+        try PluginBuilder.build(ChannelPlugins.configDigest, fileName: "libdigest.so", into: sandbox.plugins)
         // The host hands init the config re-serialized: compact, members
         // in order; a string of plain letters is written as it is here.
         let blob = String((0..<300 * 1024).map { Character(Unicode.Scalar(UInt8(ascii: "a") + UInt8($0 % 26))) })
@@ -31,20 +33,31 @@ final class E2EChannelSizeTests: BerthTestCase {
     }
 
     func testTenThousandRoutesLoadAndTheLastOneServes() throws {
-        try PluginBuilder.build(ChannelSizePlugins.manyRoutes(10_000), fileName: "libmany.so", into: sandbox.plugins)
+        try PluginBuilder.build(ChannelPlugins.manyRoutes(10_000), fileName: "libmany.so", into: sandbox.plugins)
         let host = try startHost()
         XCTAssertTrue(host.logText.contains("ready: 1 plugin(s) serving [many], 0 failed"), host.logText)
-        let paths = ChannelSizePlugins.manyRoutePaths(10_000)
+        let paths = ChannelPlugins.manyRoutePaths(10_000)
         for route in [9_999, 0] {
-            let answer = try connect("many", timeout: 60).call(ChannelSizePlugins.methods[route % 5], paths[route])
+            let answer = try connect("many", timeout: 60).call(ChannelPlugins.methods[route % 5], paths[route])
             XCTAssertEqual(answer.status, 200, answer.line)
             XCTAssertEqual(jsonInt(answer.dataObject?["route"]), route, answer.line)
         }
     }
 }
 
+extension E2EChannelTests {
+    func testInheritedDescriptorsAreCloseOnExec() throws {
+        try PluginBuilder.build(ChannelPlugins.descriptorFlags, fileName: "libfds.so", into: sandbox.plugins)
+        try startHost()
+        let answer = try call("fds", "GET", "/flags")
+        XCTAssertEqual(answer.status, 200, answer.line)
+        XCTAssertEqual(jsonInt(answer.dataObject?["channel"]), Int(FD_CLOEXEC), answer.line)
+        XCTAssertEqual(jsonInt(answer.dataObject?["stats"]), Int(FD_CLOEXEC), answer.line)
+    }
+}
+
 /// The C plugins of these tests.
-enum ChannelSizePlugins {
+enum ChannelPlugins {
     /// `GET /config` answers the length and FNV-1a hash of the config its
     /// init received.
     static let configDigest = TestPlugins.prelude + """
@@ -70,6 +83,34 @@ enum ChannelSizePlugins {
     };
     static const berth_plugin plugin = {
         BERTH_PLUGIN_HEADER, .name = "digest", .version = "1.0.0", .routes = routes, .route_count = 1, .init = setup,
+    };
+    const berth_plugin *berth_plugin_entry(void) { return &plugin; }
+    """
+
+    /// `GET /flags` answers the descriptor flags of the channel (3) and
+    /// the stats block (5) as init saw them.
+    static let descriptorFlags = TestPlugins.prelude + """
+    #include <fcntl.h>
+    #include <stdio.h>
+    static int channel_flags = -2, stats_flags = -2;
+    static int setup(const berth_host_api *host, const char *config) {
+        (void)host;
+        (void)config;
+        channel_flags = fcntl(3, F_GETFD);
+        stats_flags = fcntl(5, F_GETFD);
+        return 0;
+    }
+    static void flags(const berth_request *req, void *u) {
+        (void)u;
+        char json[64];
+        snprintf(json, sizeof json, "{\\"channel\\":%d,\\"stats\\":%d}", channel_flags, stats_flags);
+        answer(req, json);
+    }
+    static const berth_route routes[] = {
+        {.method = "GET", .pattern = "/flags", .handler = flags, .flags = BERTH_ROUTE_PUBLIC},
+    };
+    static const berth_plugin plugin = {
+        BERTH_PLUGIN_HEADER, .name = "fds", .version = "1.0.0", .routes = routes, .route_count = 1, .init = setup,
     };
     const berth_plugin *berth_plugin_entry(void) { return &plugin; }
     """
