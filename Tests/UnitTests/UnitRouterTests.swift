@@ -64,4 +64,54 @@ final class UnitRouterTests: XCTestCase {
         var router = try router()
         XCTAssertThrowsError(try router.add(.get, RoutePattern("/users/{other}"), "clash"))
     }
+
+    /// The order and the duplicates found are those of inserting each route
+    /// before the first less specific one and comparing it with every
+    /// route, as add did before it used binary searches.
+    func testRoutesOfManyShapesKeepTheOrderAndDuplicatesOfALinearInsert() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20 {
+            var router = Router<Int>()
+            var reference: [(HTTPMethod, RoutePattern, Int)] = []
+            for number in 0..<300 {
+                let segments = (0..<Int.random(in: 0...4, using: &generator)).map { i in
+                    Bool.random(using: &generator) ? "{p\(i)}" : ["a", "b"].randomElement(using: &generator)!
+                }
+                let pattern = try RoutePattern("/" + segments.joined(separator: "/"))
+                let method = [HTTPMethod.get, .post].randomElement(using: &generator)!
+                let duplicate = reference.first { $0.0 == method && $0.1.segments.count == pattern.segments.count
+                    && zip($0.1.segments, pattern.segments).allSatisfy { pair in
+                        switch pair {
+                        case (.parameter, .parameter): return true
+                        case (.literal(let a), .literal(let b)): return a == b
+                        default: return false
+                        }
+                    } }
+                do {
+                    try router.add(method, pattern, number)
+                    XCTAssertNil(duplicate, "\(method) \(pattern) duplicates \(duplicate.map { "\($0.0) \($0.1)" } ?? "")")
+                } catch {
+                    XCTAssertEqual("\(error)", duplicate.map { "route \(method) \(pattern) duplicates \($0.0) \($0.1)" })
+                    continue
+                }
+                let index = reference.firstIndex { pattern.isMoreSpecificForTests(than: $0.1) } ?? reference.endIndex
+                reference.insert((method, pattern, number), at: index)
+            }
+            XCTAssertEqual(router.routes.map(\.target), reference.map(\.2))
+        }
+    }
+}
+
+extension RoutePattern {
+    /// RoutePattern.isMoreSpecific, which is internal, written again.
+    func isMoreSpecificForTests(than other: RoutePattern) -> Bool {
+        for (a, b) in zip(segments, other.segments) {
+            switch (a, b) {
+            case (.literal, .parameter): return true
+            case (.parameter, .literal): return false
+            default: continue
+            }
+        }
+        return segments.count > other.segments.count
+    }
 }
