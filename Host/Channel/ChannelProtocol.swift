@@ -33,6 +33,10 @@
 /// partial message per worker, and queues what a worker has no room for
 /// until the channel is writable (ChannelEnd). A worker waits on the host
 /// until it serves, then reads the channel from its event loop like the host.
+/// The watchdog thread's report is encoded by ChannelCodec when the worker
+/// starts serving and sent as one datagram; what the worker's own thread
+/// sends while serving is one datagram too, so the report can never land
+/// between the pieces of another message.
 public enum ChannelProtocol {
     /// A datagram's size limit: well under the socket's send buffer
     /// (net.core.wmem_default, 208 KiB here), so one always fits.

@@ -42,8 +42,7 @@ extension Supervisor {
                     message = received
                 }
             } catch {
-                workerFailed(slot, worker, "\(slot.file): worker \(worker.pid) broke the channel to the host: \(error)")
-                return stop(worker)
+                return channelBroke(slot, worker, "\(slot.file): worker \(worker.pid) sent what the host cannot read: \(error)")
             }
             switch message {
             case .loaded(let report):
@@ -68,6 +67,19 @@ extension Supervisor {
             // A restart that failed to load counts as a crash; the exit
             // that follows is handled by reapChildren.
             Log.error("worker \(worker.pid) could not load the plugin again: \(reason)", plugin: slot.name)
+        }
+    }
+
+    /// A worker whose channel is of no more use: a loading plugin fails
+    /// with the reason; a serving worker is killed and, like a crashed one,
+    /// replaced.
+    private func channelBroke(_ slot: PluginSlot, _ worker: WorkerHandle, _ reason: String) {
+        closeChannel(worker)
+        if worker.generation.state == .loading {
+            generationFailed(slot, worker.generation, reason)
+        } else {
+            Log.error("\(reason); killing it so a fresh one starts", plugin: slot.name)
+            ChildProcess.signal(worker.pid, SIGKILL)
         }
     }
 
