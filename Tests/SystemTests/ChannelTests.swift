@@ -56,6 +56,33 @@ extension E2EChannelTests {
     }
 }
 
+extension E2EChannelTests {
+    /// A worker that forks and then crashes leaves its child holding the
+    /// worker's end of the channel, so the channel never reports its end:
+    /// the host reads what is there and goes on (restart, status) instead of
+    /// waiting for the child to exit.
+    func testAChildHoldingACrashedWorkersChannelDoesNotStopTheHost() throws {
+        try PluginBuilder.build(ChannelPlugins.forker, fileName: "libforker.so", into: sandbox.plugins)
+        let pidFile = sandbox.root + "/child.pid"
+        try #"{"environment": {"CHILD_PID_FILE": "\#(pidFile)"}}"#
+            .write(toFile: sandbox.plugins + "/libforker.json", atomically: true, encoding: .utf8)
+        let host = try startHost()
+        let oldPID = try workerPID("forker")
+        let mark = host.logMark
+        let victim = try connect("forker")
+        try victim.write(WireRequest.line("GET", "/fork-and-crash") + "\n")
+        defer {
+            if let child = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap({ pid_t($0) }) { kill(child, SIGKILL) }
+        }
+        try host.waitForLog(containing: "[forker] worker \(oldPID) killed by SIGABRT; restarting in", after: mark)
+        try host.waitForLog(after: mark, where: { $0.contains("[forker] serving ") && $0.hasSuffix(", restart 1)") },
+                            "announcing forker's replacement")
+        XCTAssertEqual(try call("forker", "GET", "/ok").status, 200)
+        XCTAssertEqual(jsonInt(try plugin("forker", in: try status())["restarts"]), 1)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: pidFile), "the child was never started")
+    }
+}
+
 /// The C plugins of these tests.
 enum ChannelPlugins {
     /// `GET /config` answers the length and FNV-1a hash of the config its
@@ -111,6 +138,36 @@ enum ChannelPlugins {
     };
     static const berth_plugin plugin = {
         BERTH_PLUGIN_HEADER, .name = "fds", .version = "1.0.0", .routes = routes, .route_count = 1, .init = setup,
+    };
+    const berth_plugin *berth_plugin_entry(void) { return &plugin; }
+    """
+
+    /// `GET /fork-and-crash` forks a child that sleeps for a minute,
+    /// writes its pid to $CHILD_PID_FILE and aborts; `GET /ok` answers.
+    static let forker = TestPlugins.prelude + """
+    #include <stdio.h>
+    static void fork_and_crash(const berth_request *req, void *u) {
+        (void)req;
+        (void)u;
+        pid_t child = fork();
+        if (child == 0) {
+            sleep(60);
+            _exit(0);
+        }
+        FILE *file = fopen(getenv("CHILD_PID_FILE"), "w");
+        if (file) {
+            fprintf(file, "%d", (int)child);
+            fclose(file);
+        }
+        abort();
+    }
+    static void ok(const berth_request *req, void *u) { (void)u; answer(req, "{}"); }
+    static const berth_route routes[] = {
+        {.method = "GET", .pattern = "/fork-and-crash", .handler = fork_and_crash, .flags = BERTH_ROUTE_PUBLIC},
+        {.method = "GET", .pattern = "/ok", .handler = ok, .flags = BERTH_ROUTE_PUBLIC},
+    };
+    static const berth_plugin plugin = {
+        BERTH_PLUGIN_HEADER, .name = "forker", .version = "1.0.0", .routes = routes, .route_count = 2,
     };
     const berth_plugin *berth_plugin_entry(void) { return &plugin; }
     """
