@@ -37,9 +37,8 @@ struct ReloadRequest {
     var reason: String
     var done: (ReloadReport) -> Void
 }
-
 /// One reload in progress: what it set out to do, judged when it settles.
-final class ReloadRun {
+final class LegacyReloadRun {
     enum Action { case add, update, remove }
     var actions: [(slot: PluginSlot, action: Action, generation: Generation?)] = []
     var report = ReloadReport()

@@ -29,7 +29,7 @@ public final class Supervisor {
     let listeners = ListenerRegistry()
     public internal(set) var slots: [PluginSlot] = []
     var workersByPID: [pid_t: (slot: PluginSlot, worker: WorkerHandle)] = [:]
-    var activeReload: ReloadRun?
+    var activeReload: LegacyReloadRun?
     /// The pending check of workers' memory and descriptors (Supervisor+Limits).
     var limitCheck: EventLoop.TimerID?
     private var queuedReloads: [ReloadRequest] = []
@@ -53,7 +53,7 @@ public final class Supervisor {
     /// reload that cannot read it fails and leaves everything running).
     public func start(settled: @escaping (ReloadReport) -> Void) throws {
         _ = try Files.list(configuration.pluginsDirectory)
-        begin(ReloadRun([ReloadRequest(restartOnly: nil, reason: "start", done: settled)]))
+        begin(LegacyReloadRun([ReloadRequest(restartOnly: nil, reason: "start", done: settled)]))
     }
 
     public var isReloading: Bool { activeReload != nil }
@@ -78,11 +78,11 @@ public final class Supervisor {
         if activeReload != nil {
             queuedReloads.append(request)
         } else {
-            begin(ReloadRun([request]))
+            begin(LegacyReloadRun([request]))
         }
     }
 
-    private func begin(_ run: ReloadRun) {
+    private func begin(_ run: LegacyReloadRun) {
         activeReload = run
         if !run.requests.contains(where: { $0.reason == "start" }) { onReloadStart?(run.reasons) }
         let forced = run.forced
@@ -117,7 +117,7 @@ public final class Supervisor {
         checkReload()
     }
 
-    private func add(_ file: String, _ run: ReloadRun) {
+    private func add(_ file: String, _ run: LegacyReloadRun) {
         let slot = PluginSlot(file: file)
         slots.append(slot)
         do {
@@ -133,7 +133,7 @@ public final class Supervisor {
         }
     }
 
-    private func refresh(_ slot: PluginSlot, _ run: ReloadRun, forced: Bool) {
+    private func refresh(_ slot: PluginSlot, _ run: LegacyReloadRun, forced: Bool) {
         let generation: Generation
         do {
             generation = try Generation.load(file: slot.file, number: slot.generationsMade + 1, defaults: configuration)
@@ -154,7 +154,7 @@ public final class Supervisor {
             return
         }
         // A plugin that never served is being added, not updated.
-        let action: ReloadRun.Action = slot.name == nil ? .add : .update
+        let action: LegacyReloadRun.Action = slot.name == nil ? .add : .update
         _ = slot.nextGenerationNumber()
         slot.crashTimes.removeAll()
         slot.policy = RestartPolicy()
@@ -168,7 +168,7 @@ public final class Supervisor {
         startWorkers(slot, generation)
     }
 
-    private func remove(_ slot: PluginSlot, _ run: ReloadRun) {
+    private func remove(_ slot: PluginSlot, _ run: LegacyReloadRun) {
         slot.removed = true
         run.actions.append((slot, .remove, nil))
         for generation in slot.allGenerations { retire(slot, generation) }
@@ -206,7 +206,7 @@ public final class Supervisor {
         if !run.requests.contains(where: { $0.reason == "start" }) { onReloadDone?(run.report) }
         for request in run.requests { request.done(run.report) }
         if !queuedReloads.isEmpty && !shuttingDown {
-            let next = ReloadRun(queuedReloads)
+            let next = LegacyReloadRun(queuedReloads)
             queuedReloads.removeAll()
             begin(next)
         }
@@ -218,7 +218,7 @@ public final class Supervisor {
     /// changed table to every serving worker; the reload ends once each has
     /// applied it, so a revoked token is refused from then on. A bad file
     /// fails the reload and leaves the tokens loaded before in force.
-    private func reloadTokens(_ run: ReloadRun) {
+    private func reloadTokens(_ run: LegacyReloadRun) {
         guard let path = configuration.tokensFile, !run.requests.contains(where: { $0.reason == "start" }) else { return }
         let loaded: [ScopedToken]
         do {
