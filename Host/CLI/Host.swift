@@ -108,7 +108,7 @@ final class Host {
     }
 
     private func announceReady(_ report: ReloadReport) {
-        let serving = supervisor.slots.filter { $0.state == "running" }.compactMap(\.name)
+        let serving = supervisor.slots.filter { $0.state == .running }.compactMap(\.name)
         Log.info("ready: \(serving.count) plugin(s) serving [\(serving.joined(separator: ", "))], \(report.failed.count) failed; control socket \(configuration.controlSocketPath)")
         SystemdNotifier.ready()
     }

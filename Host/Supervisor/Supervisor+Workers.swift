@@ -3,28 +3,32 @@ import BerthSupport
 import BerthWire
 import Glibc
 
-/// Worker processes: starting them, what they report, their exits, restarts.
+/// Worker processes: starting them, what they report, handing them the
+/// socket, stopping them, their exits. What follows from each is the slot
+/// machine's decision.
 extension Supervisor {
-    func startWorkers(_ slot: PluginSlot, _ generation: Generation) {
-        for instance in 0..<generation.settings.instances {
-            startWorker(slot, generation, instance: instance)
-        }
-    }
-
-    func startWorker(_ slot: PluginSlot, _ generation: Generation, instance: Int) {
+    func spawn(_ slot: PluginSlot, _ number: Int, instance: Int) {
+        guard let generation = slot.generations[number] else { return }
+        let worker: WorkerHandle
         do {
-            let worker = try WorkerHandle.spawn(configuration: configuration, file: slot.file, generation: generation, instance: instance)
-            generation.workers.append(worker)
-            workersByPID[worker.pid] = (slot, worker)
+            worker = try WorkerHandle.spawn(configuration: configuration, file: slot.file, generation: generation, instance: instance)
+        } catch {
+            return feed(slot, .spawnFailed(generation: number, error: "\(error)"))
+        }
+        slot.workers[worker.pid] = worker
+        workersByPID[worker.pid] = (slot, worker)
+        feed(slot, .workerStarted(pid: worker.pid, generation: number, instance: instance))
+        do {
             try loop.register(worker.channel, .readable) { [unowned self, unowned slot, unowned worker] _ in
                 self.channelReadable(slot, worker)
             }
-            watchLimits()
         } catch {
-            generationFailed(slot, generation, "cannot start a worker for \(slot.file): \(error)")
+            return feed(slot, .spawnFailed(generation: number, error: "\(error)"))
         }
+        watchLimits()
     }
 
+    /// Turns a message from the worker into an event for its slot.
     func channelReadable(_ slot: PluginSlot, _ worker: WorkerHandle) {
         guard let (bytes, _) = try? UnixSocket.receiveMessage(worker.channel) else {
             closeChannel(worker)
@@ -33,127 +37,87 @@ extension Supervisor {
         let message = ChannelMessage(decoding: bytes)
         switch message.kind {
         case "loaded":
-            workerLoaded(slot, worker, message)
+            workerLoaded(slot, worker, loadedPlugin(message))
         case "timeout":
             // The watchdog answered 504 and is ending the worker; its exit
             // follows (reapChildren).
             worker.breach = .timeout(route: message["route"], milliseconds: message["limit-ms"].flatMap { Int($0) })
         case "tokens-applied":
-            worker.tokensPending = false
-            checkReload()
+            feed(slot, .tokensApplied(pid: worker.pid))
         case "failed":
-            let reason = message["reason"] ?? "the worker gave no reason"
-            if worker.generation.state == .loading {
-                generationFailed(slot, worker.generation, reason)
-            } else {
-                // A restart that failed to load counts as a crash; the exit
-                // that follows is handled by reapChildren.
-                Log.error("worker \(worker.pid) could not load the plugin again: \(reason)", plugin: slot.name)
-            }
+            feed(slot, .workerFailed(pid: worker.pid, reason: message["reason"] ?? "the worker gave no reason"))
         default:
             Log.warn("unexpected message \(message.kind) from worker \(worker.pid)")
         }
     }
 
-    private func workerLoaded(_ slot: PluginSlot, _ worker: WorkerHandle, _ message: ChannelMessage) {
-        let generation = worker.generation
-        let name = message["name"] ?? ""
-        guard generation.state == .loading || generation.state == .serving else { return stop(worker) }
-        if let owned = slot.name, owned != name {
-            return generationFailed(slot, generation, "\(slot.file) now names itself \"\(name)\" instead of \"\(owned)\"; to rename a plugin, remove the file and add it under the new name")
+    /// What a "loaded" message says.
+    private func loadedPlugin(_ message: ChannelMessage) -> LoadedPlugin {
+        LoadedPlugin(name: message["name"] ?? "", version: message["version"], abi: message["abi"],
+                     routes: message.all("route").map { line in
+                         let parts = line.split(separator: " ").map(String.init)
+                         return .init(method: parts.first ?? "", pattern: parts.count > 1 ? parts[1] : "", isPublic: parts.contains("public"),
+                                      scope: parts.first { $0.hasPrefix("scope=") }.map { String($0.dropFirst(6)) })
+                     },
+                     routeKeys: message.all("route").map { $0.hasSuffix(" public") ? String($0.dropLast(7)) : $0 })
+    }
+
+    private func workerLoaded(_ slot: PluginSlot, _ worker: WorkerHandle, _ loaded: LoadedPlugin) {
+        worker.loaded = loaded
+        feed(slot, .workerLoaded(pid: worker.pid, name: loaded.name, problem: loadProblem(slot, worker.generation, loaded)))
+    }
+
+    /// What is wrong with a loaded plugin beyond its own slot: a name
+    /// another file serves, a route_timeouts entry for a route it lacks.
+    private func loadProblem(_ slot: PluginSlot, _ generation: Generation, _ loaded: LoadedPlugin) -> String? {
+        let name = loaded.name
+        if let owner = slots.first(where: { $0 !== slot && !$0.removed && $0.name == name }) {
+            return "duplicate plugin name \"\(name)\": \(owner.file) already serves it; give each plugin a unique name"
         }
-        if let owner = slots.first(where: { $0 !== slot && !$0.removed && ($0.name == name || $0.current?.name == name && $0.current?.state != .failed) }) {
-            return generationFailed(slot, generation, "duplicate plugin name \"\(name)\": \(owner.file) already serves it; give each plugin a unique name")
+        if let unknown = generation.settings.routeTimeouts.keys.sorted().first(where: { !loaded.routeKeys.contains($0) }) {
+            return "\(PluginSettings.path(forPlugin: slot.file)): route_timeouts names \"\(unknown)\", which plugin \(name) does not have; its routes are \(loaded.routeKeys.joined(separator: ", "))"
         }
-        let routes = message.all("route").map { $0.hasSuffix(" public") ? String($0.dropLast(7)) : $0 }
-        if let unknown = generation.settings.routeTimeouts.keys.sorted().first(where: { !routes.contains($0) }) {
-            return generationFailed(slot, generation, "\(PluginSettings.path(forPlugin: slot.file)): route_timeouts names \"\(unknown)\", which plugin \(name) does not have; its routes are \(routes.joined(separator: ", "))")
-        }
+        return nil
+    }
+
+    /// Hands the worker the plugin's socket (created on first use).
+    func serve(_ slot: PluginSlot, pid: pid_t, generation number: Int, name: String) {
+        guard let worker = slot.workers[pid], let generation = slot.generations[number], let loaded = worker.loaded else { return }
         let listener: FileDescriptor
         do {
             listener = try listeners.listener(for: name, at: configuration.socketPath(for: name))
         } catch {
-            return generationFailed(slot, generation, "cannot create the socket for \(name): \(error)")
+            return feed(slot, .serveRefused(pid: pid, reason: "cannot create the socket for \(name): \(error)"))
         }
-        let settings = generation.settings
+        do {
+            try UnixSocket.sendMessage(worker.channel, serveMessage(generation.settings).encoded(), passing: listener)
+        } catch {
+            Log.error("cannot hand the socket to worker \(worker.pid): \(error)", plugin: name)
+            return
+        }
+        generation.version = loaded.version
+        generation.abi = loaded.abi
+        generation.routes = loaded.routes
+        worker.loaded = nil
+        feed(slot, .workerServing(pid: pid, name: name, version: loaded.version))
+    }
+
+    /// The message that hands a worker its socket, with everything it
+    /// needs to serve.
+    private func serveMessage(_ settings: PluginSettings) -> ChannelMessage {
         var fields = [("token", token.string), ("max-request-bytes", String(settings.maxRequestBytes)),
                       ("idle-timeout", String(settings.idleTimeout)), ("read-timeout", String(settings.readTimeout)),
                       ("max-connections", String(settings.maxConnections))]
             + settings.timeoutFields + scopedTokens.map { ("scoped", $0.channelText) }
         if let uids = settings.allowedUIDs { fields.append(("allowed-uids", uids.map(String.init).joined(separator: ","))) }
-        let serve = ChannelMessage("serve", fields)
-        do {
-            try UnixSocket.sendMessage(worker.channel, serve.encoded(), passing: listener)
-        } catch {
-            Log.error("cannot hand the socket to worker \(worker.pid): \(error)", plugin: name)
-            return
-        }
-        slot.name = name
-        generation.name = name
-        generation.version = message["version"]
-        generation.abi = message["abi"]
-        generation.routes = message.all("route").map { line in
-            let parts = line.split(separator: " ").map(String.init)
-            return .init(method: parts.first ?? "", pattern: parts.count > 1 ? parts[1] : "", isPublic: parts.contains("public"),
-                         scope: parts.first { $0.hasPrefix("scope=") }.map { String($0.dropFirst(6)) })
-        }
-        worker.phase = .serving
-        stopUnavailable(slot)
-        let restartNote = slot.restarts > 0 && generation === slot.current ? ", restart \(slot.restarts)" : ""
-        Log.info("serving \(configuration.socketPath(for: name)) (version \(generation.version ?? "?"), generation \(generation.number), worker \(worker.pid)\(restartNote))", plugin: name)
-        generationProgressed(slot, generation)
-    }
-
-    /// A generation whose every instance serves takes over from the one
-    /// before it, which then drains.
-    private func generationProgressed(_ slot: PluginSlot, _ generation: Generation) {
-        guard generation.state == .loading, generation.allWorkersServing else { return }
-        generation.state = .serving
-        if generation === slot.candidate {
-            let previous = slot.current
-            slot.current = generation
-            slot.candidate = nil
-            slot.lastReloadError = nil
-            if let previous { retire(slot, previous) }
-            Log.info("now serving version \(generation.version ?? "?") (generation \(generation.number)); the previous generation is draining", plugin: slot.name)
-        }
-        checkReload()
-    }
-
-    func generationFailed(_ slot: PluginSlot, _ generation: Generation, _ reason: String) {
-        guard generation.state != .failed else { return }
-        let wasServing = generation.state == .serving
-        generation.state = .failed
-        generation.failure = reason
-        for worker in generation.workers { stop(worker) }
-        if generation === slot.candidate {
-            slot.candidate = nil
-            slot.lastReloadError = reason
-            slot.retiring.append(generation)
-            Log.error("reload failed: \(reason); version \(slot.current?.version ?? "?") keeps serving", plugin: slot.name)
-        } else {
-            Log.error("\(wasServing ? "plugin down" : "plugin not loaded"): \(reason)", plugin: slot.name)
-            if slot.name != nil { startUnavailable(slot, reason) }
-        }
-        dropFinishedGenerations(slot)
-        checkReload()
-    }
-
-    /// Moves a generation out of service: its workers drain and exit.
-    func retire(_ slot: PluginSlot, _ generation: Generation) {
-        if generation.state != .failed { generation.state = .retiring }
-        for worker in generation.workers { stop(worker) }
-        if slot.current === generation { slot.current = nil }
-        if slot.candidate === generation { slot.candidate = nil }
-        if !slot.retiring.contains(where: { $0 === generation }) { slot.retiring.append(generation) }
-        dropFinishedGenerations(slot)
+        return ChannelMessage("serve", fields)
     }
 
     /// Asks a worker to finish its in-flight requests and exit. Closing the
     /// channel reaches a worker still loading, which does not read signals.
     func stop(_ worker: WorkerHandle) {
-        guard worker.phase != .stopping else { return }
-        worker.phase = .stopping
+        guard !worker.stopping else { return }
+        worker.stopping = true
         ChildProcess.signal(worker.pid, SIGTERM)
         closeChannel(worker)
     }
@@ -163,115 +127,5 @@ extension Supervisor {
         worker.channelOpen = false
         loop.unregister(worker.channel)
         worker.channel.close()
-    }
-
-    func dropFinishedGenerations(_ slot: PluginSlot) {
-        slot.retiring.removeAll { $0.workers.isEmpty }
-    }
-
-    // MARK: Exits
-
-    /// Reaps ended workers (call on SIGCHLD) and decides what follows.
-    public func reapChildren() {
-        for (pid, exit, cpuSeconds) in ChildProcess.reapAll() {
-            guard let (slot, worker) = workersByPID.removeValue(forKey: pid) else { continue }
-            let generation = worker.generation
-            // SIGCHLD can be handled before the worker's last message (why
-            // it failed to load) has been read: read what is left first.
-            while worker.channelOpen { channelReadable(slot, worker) }
-            generation.workers.removeAll { $0 === worker }
-            slot.history.add(worker.stats.snapshot())
-            if worker.breach == nil { worker.breach = cpuBreach(worker, exit, cpuSeconds: cpuSeconds) }
-            workerExited(slot, worker, exit)
-            dropFinishedGenerations(slot)
-        }
-        slots.removeAll { $0.removed && $0.allWorkers.isEmpty && activeReload == nil }
-        checkReload()
-        checkStopped()
-    }
-
-    private func workerExited(_ slot: PluginSlot, _ worker: WorkerHandle, _ exit: ChildProcess.Exit) {
-        let generation = worker.generation
-        let label = slot.name ?? slot.file
-        var breach = worker.breach
-        if breach == nil, exit == .exited(LimitBreach.timeoutExitCode) { breach = .timeout(route: nil, milliseconds: nil) }
-        if case .timeout(_, let milliseconds) = breach {
-            // The 504 never reached the worker's counters; it took about
-            // the limit (unknown if the report was lost).
-            slot.timeouts += 1
-            slot.history.record(nanoseconds: UInt64(milliseconds ?? 0) * 1_000_000, failed: true)
-        }
-        if worker.phase == .stopping || shuttingDown || slot.removed { return }
-        switch generation.state {
-        case .loading where worker.phase == .loading:
-            let why = breach.map { "was stopped while loading the plugin: \($0.description)" }
-                ?? "\(exit) while loading the plugin (a crash in its entry or init function?)"
-            generationFailed(slot, generation, "\(slot.file): the worker \(why)")
-        case .loading, .serving:
-            slot.lastExit = breach?.description ?? exit.description
-            slot.lastLimit = breach?.setting
-            slot.restarts += 1
-            if let breach, breach.isTimeout {
-                // Not a crash: the plugin is not failing as a whole, one
-                // request was too slow. Its replacement starts at once and
-                // the crash-loop count is left alone.
-                Log.error("worker \(worker.pid) stopped: \(breach.description); replacing it now (restart \(slot.restarts)); other plugins are unaffected; \(breach.hint(settings: PluginSettings.path(forPlugin: slot.file)))", plugin: label)
-                return scheduleRestart(slot, generation, instance: worker.instance, after: 0)
-            }
-            let what = breach.map { "stopped: \($0.description)" } ?? exit.description
-            let now = Clock.wallSeconds()
-            slot.crashTimes = slot.crashTimes.filter { now - $0 < configuration.crashWindowSeconds } + [now]
-            if slot.crashTimes.count > configuration.crashLimit {
-                let reason = "crash loop: \(slot.crashTimes.count) crashes within \(Int(configuration.crashWindowSeconds)) s (last: \(breach?.description ?? exit.description)); left down until its file changes or `berth restart \(label)`"
-                return generationFailed(slot, generation, reason)
-            }
-            let delay = slot.policy.delayAfterCrash(uptime: worker.uptimeSeconds)
-            let hint = breach.map { "; " + $0.hint(settings: PluginSettings.path(forPlugin: slot.file)) } ?? ""
-            Log.error("worker \(worker.pid) \(what); restarting in \(delay) s (restart \(slot.restarts)); other plugins are unaffected\(hint)", plugin: label)
-            scheduleRestart(slot, generation, instance: worker.instance, after: delay)
-        case .retiring, .failed:
-            break
-        }
-    }
-
-    private func scheduleRestart(_ slot: PluginSlot, _ generation: Generation, instance: Int, after delay: Double) {
-        var timer: EventLoop.TimerID = 0
-        timer = loop.schedule(afterSeconds: delay) { [unowned self, unowned slot] in
-            slot.restartTimers[timer] = nil
-            guard !self.shuttingDown, generation.state == .serving || generation.state == .loading else { return }
-            self.startWorker(slot, generation, instance: instance)
-        }
-        slot.restartTimers[timer] = instance
-    }
-
-    // MARK: While a plugin is down
-
-    /// Answers every request on the plugin's socket with 503 and the reason,
-    /// so clients get an error instead of waiting in the backlog.
-    func startUnavailable(_ slot: PluginSlot, _ reason: String) {
-        guard slot.unavailable == nil, let name = slot.name,
-              let listener = try? listeners.listener(for: name, at: configuration.socketPath(for: name)) else { return }
-        let server = LineServer(loop: loop, listener: listener, handler: UnavailableResponder(plugin: name, reason: reason), name: name)
-        if (try? server.start()) != nil { slot.unavailable = server }
-    }
-
-    func stopUnavailable(_ slot: PluginSlot) {
-        guard let server = slot.unavailable else { return }
-        server.stopAccepting()
-        server.closeAll()
-        slot.unavailable = nil
-    }
-}
-
-/// The host's answer on the socket of a plugin that is down.
-final class UnavailableResponder: RequestHandler {
-    private let message: String
-
-    init(plugin: String, reason: String) {
-        message = "plugin \(plugin) is down: \(reason). Fix it and run `berth reload`, or `berth restart \(plugin)`; `berth status` shows details"
-    }
-
-    func handle(_ request: Request, into output: inout [UInt8]) {
-        ResponseWriter.appendError(&output, id: request.id, status: 503, code: "plugin_unavailable", message: message)
     }
 }
