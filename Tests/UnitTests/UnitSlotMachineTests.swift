@@ -7,6 +7,10 @@ import XCTest
 /// update, broken update, removal, instances up and down, tokens, shutdown.
 /// (Crashes, timeouts and restarts: UnitSlotMachineExitTests.)
 final class UnitSlotMachineTests: XCTestCase {
+    func testStatusPrintsTheSameStateNamesAsBefore() {
+        XCTAssertEqual(SlotState.allCases.map(\.rawValue), ["starting", "running", "reloading", "restarting", "failed", "stopping", "removed"])
+    }
+
     func testAFileSeenFirstStartsEveryInstanceAndIsAddedOnceAllServe() {
         var driver = SlotMachineDriver()
         let actions = driver.scan("v1", instances: 2)

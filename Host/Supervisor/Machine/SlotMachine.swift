@@ -7,24 +7,35 @@
 /// the one trying to), `candidate` (a new version loading beside a serving
 /// current) and `retiring` (replaced or failed, its workers draining).
 ///
-/// Transitions (`state` as status prints it; every event not listed leaves
-/// the state alone):
+/// Transitions (`state` as status prints it), with the actions they
+/// return; every event not listed leaves the state alone:
 ///
-///     starting   --every instance serves-------------------> running
-///     starting   --a worker fails or crashes while loading---> failed
-///     running    --scanned: changed, or forced (restart)-----> reloading
-///     running    --scanned: unchanged or unreadable----------> running
-///     running    --a worker crashes or times out-------------> restarting
-///     restarting --restart timer, the new worker serves------> running
-///     restarting --more than crashLimit crashes in window----> failed (503)
-///     reloading  --every new instance serves-----------------> running (old retires)
-///     reloading  --the new generation fails------------------> running (old keeps serving)
-///     failed     --scanned: changed, or forced---------------> starting
-///     any        --removed-------------------------------> removed (drains)
-///     any        --shutdown------------------------------> stopping
+///     (new)      --scanned: readable------------> starting    spawn each instance
+///     (new)      --scanned: unreadable----------> failed      settled(failed)
+///     starting   --worker loaded----------------> starting    serve it
+///     starting   --every instance serves--------> running     close 503, settled(added/updated)
+///     starting   --worker fails / dies loading--> failed      stop the others, open 503 if it had served
+///     running    --scanned: unchanged-----------> running     settled(unchanged)
+///     running    --scanned: unreadable----------> running     settled(notReloaded)
+///     running    --scanned: changed, or forced--> reloading   spawn the new generation beside
+///     reloading  --every new instance serves----> running     stop the old; settled(updated) once it exited
+///     reloading  --the new generation fails-----> running     stop the new; settled(failed) once it exited
+///     running    --worker crashes---------------> restarting  schedule restart with backoff
+///     running    --worker times out-------------> restarting  schedule restart at once, no crash counted
+///     restarting --restart timer fired----------> restarting  spawn the same instance
+///     restarting --it serves--------------------> running
+///     restarting --crash past crashLimit--------> failed      stop the rest, open 503
+///     failed     --scanned: changed, or forced--> starting    spawn the new generation
+///     any        --removed----------------------> removed     stop all, close 503, remove the socket;
+///                                                             settled(removed) once all exited
+///     any        --shutdown---------------------> stopping    cancel restarts, stop all; never settles
 ///
 /// A reload that touches the slot (scanned, removed) gets exactly one
-/// `settled` action back, once nothing it started still loads or drains.
+/// `settled` action back, once nothing it started still loads or drains
+/// and every serving worker has applied tokens it was sent.
+///
+/// Fields are changed only by `handle(_:)` and its helpers (the
+/// SlotMachine+*.swift files); the Supervisor and tests read them.
 struct SlotMachine {
     /// Whether the slot still takes part in reloads.
     enum Lifecycle {

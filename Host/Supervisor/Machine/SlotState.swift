@@ -1,5 +1,5 @@
 /// A plugin slot's state as `berth status` prints it.
-public enum SlotState: String, Sendable {
+public enum SlotState: String, Sendable, CaseIterable {
     /// The first generation (or one replacing a failed one) is loading.
     case starting
     /// Every instance of the current generation serves.
