@@ -31,7 +31,7 @@ final class UnavailableResponder: RequestHandler {
         message = "plugin \(plugin) is down: \(reason). Fix it and run `berth reload`, or `berth restart \(plugin)`; `berth status` shows details"
     }
 
-    func handle(_ request: Request, into output: inout [UInt8]) {
-        ResponseWriter.appendError(&output, id: request.id, status: 503, code: "plugin_unavailable", message: message)
+    func handle(_ request: IncomingRequest, reply: borrowing ReplyContext) {
+        reply.appendError(status: 503, code: "plugin_unavailable", message: message)
     }
 }
