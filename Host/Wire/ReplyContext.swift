@@ -12,7 +12,7 @@ import BerthPOSIX
 /// - later: it takes a `DeferredReply` (`deferReply`), returns without
 ///   answering, and completes the reply afterwards from the event loop
 ///   (or even before returning). Until then the connection's later
-///   requests, pipelined or not, wait unread in its input, so answers
+///   requests, pipelined or not, wait unserved in its input, so answers
 ///   still leave in request order.
 ///
 /// While the handler runs, `withUnsentOutput` lends a watchdog what it
@@ -24,23 +24,23 @@ import BerthPOSIX
 /// what those cost). What outlives the call is a DeferredReply, which
 /// holds the connection strongly.
 ///
-/// How the next issue's deferred plugin answers use it (C ABI, not here
-/// yet): while a plugin's handler runs, PluginRequestHandler lends the
-/// plugin's call a pointer to this context; a new host function ("answer
-/// later") calls `deferReply()` through it, copies the request's id, and
-/// gives the plugin the DeferredReply as an opaque handle
-/// (`Unmanaged.passRetained`). The handler returns without a status, which
-/// PluginRequestHandler then reads as "deferred" rather than as a missing
-/// answer. The plugin answers later from a callback on the worker's loop (a
-/// service call's completion, a timer) through the handle: `succeed` or
-/// `fail` (the worker checks a plugin's JSON body first, as it does for
-/// answers now), and the handle is released. Pipelined requests behind it
-/// wait in the connection's input, so answers stay in order, while the
-/// worker's other connections are served. The route's time limit, which
-/// today arms the watchdog thread only while the handler runs, becomes a
-/// loop timer on the DeferredReply that answers 504 through it (`fail`)
-/// without ending the worker; a reply completed after the client has gone
-/// writes nothing (DeferredReply).
+/// How the next issue's deferred plugin answers will use it (the C ABI
+/// for them is not added here): a new host function gives a plugin's
+/// handler a handle for its answer, which ResponseContext notes. When the
+/// handler returns without a status, PluginRequestHandler calls
+/// `deferReply()` on this context and binds the DeferredReply to that
+/// handle; an answer given through the handle before the handler returned
+/// is appended at once, like any answer. The plugin answers later from a
+/// callback on the worker's loop (a service call's completion, a timer):
+/// the handle's respond functions check the body as respond does today,
+/// call `succeed` or `fail`, and free the handle. Requests pipelined behind
+/// it wait in the connection's input, so answers leave in order, while the
+/// worker serves its other connections. The route's time limit, which arms
+/// the watchdog thread only while a handler runs, becomes for a deferred
+/// answer a loop timer that answers 504 through the reply (`fail`) without
+/// ending the worker. A reply completed after its client went writes
+/// nothing; what the plugin keeps of the request it copies (the request's
+/// buffers point into the connection's input, valid only during `handle`).
 public struct ReplyContext: ~Copyable {
     /// Not retained: the server holds the connection for the whole call.
     @usableFromInline
@@ -91,12 +91,16 @@ public struct ReplyContext: ~Copyable {
     @inlinable
     public func withUnsentOutput<Result>(_ body: (UnsentOutput) -> Result) -> Result {
         connection._withUnsafeGuaranteedRef { connection in
-            let socket = connection.fd.rawValue
-            let sent = connection.outputSent
-            return connection.output.withUnsafeBufferPointer { queued in
-                let start = min(sent, queued.count)
-                return body(UnsentOutput(socket: socket, bytes: UnsafeBufferPointer(rebasing: queued[start...])))
-            }
+            ReplyContext.lend(&connection.output, sent: connection.outputSent, socket: connection.fd.rawValue, body)
+        }
+    }
+
+    /// Takes the output inout, not by reading the property: a read copies
+    /// the array, a retain and a release of its buffer around the handler.
+    @inlinable
+    static func lend<Result>(_ output: inout [UInt8], sent: Int, socket: Int32, _ body: (UnsentOutput) -> Result) -> Result {
+        output.withUnsafeBufferPointer { queued in
+            body(UnsentOutput(socket: socket, bytes: UnsafeBufferPointer(rebasing: queued[min(sent, queued.count)...])))
         }
     }
 }
