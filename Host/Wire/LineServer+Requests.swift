@@ -23,6 +23,7 @@ extension LineServer {
         case .immediate: connection.answered += 1
         // The handler returned; its DeferredReply answers from now on.
         case .deferredWhileHandling: connection.replyState = .deferred
+        // Not reached: a connection waiting for a reply serves no request.
         case .deferred: break
         }
     }
