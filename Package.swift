@@ -64,7 +64,7 @@ let package = Package(
         // Seconds, no processes: the state machines, codecs, JSON, Wire, Router, SDK.
         .testTarget(name: "UnitTests",
                     dependencies: ["BerthPOSIX", "BerthSupport", "BerthJSON", "BerthWire", "BerthRouter", "BerthAuth",
-                                   "BerthChannel", "BerthSDK", "CBerth"],
+                                   "BerthChannel", "BerthSupervisor", "BerthSDK", "CBerth"],
                     path: "Tests/UnitTests"),
         // The real berth binary, real plugins in real workers, real sockets and real client programs.
         .testTarget(name: "SystemTests", path: "Tests/SystemTests"),

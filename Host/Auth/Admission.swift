@@ -15,34 +15,35 @@ public protocol GatedRoute {
 }
 
 /// What every server does before a route's target runs: find the route and
-/// check the token and its scope. Answers 404, 405, 401 and 403 itself, so
-/// workers and the control socket word them the same way.
+/// check the token and its scope. Answers 404, 405, 401 and 403 itself,
+/// through the request's reply context, so workers and the control socket
+/// word them the same way.
 public enum Admission {
     @inlinable
     public static func admit<Target: GatedRoute>(
-        _ request: Request, router: Router<Target>, tokens: TokenTable,
-        parameters: inout [Range<Int>], output: inout [UInt8], service: String
+        _ request: IncomingRequest, router: Router<Target>, tokens: TokenTable,
+        parameters: inout [Range<Int>], reply: borrowing ReplyContext, service: String
     ) -> Router<Target>.Route? {
         switch router.match(request.method, request.path, parameters: &parameters) {
         case .notFound:
-            ResponseWriter.appendError(&output, id: request.id, status: 404, code: "not_found",
-                                       message: "no route for \(request.pathString) in \(service); GET /plugins/\(service)/routes on the control socket lists them")
+            reply.appendError(status: 404, code: "not_found",
+                              message: "no route for \(request.pathString) in \(service); GET /plugins/\(service)/routes on the control socket lists them")
             return nil
         case .methodNotAllowed(let allowed):
             let names = allowed.map(\.description).joined(separator: ", ")
-            ResponseWriter.appendError(&output, id: request.id, status: 405, code: "method_not_allowed",
-                                       message: "\(request.method) is not allowed on \(request.pathString); allowed: \(names)")
+            reply.appendError(status: 405, code: "method_not_allowed",
+                              message: "\(request.method) is not allowed on \(request.pathString); allowed: \(names)")
             return nil
         case .found(let route):
             let target = route.target
             if target.isPublic { return route }
             guard let scopes = tokens.scopes(of: request.authToken) else {
-                unauthorized(request, route.method, route.pattern, output: &output, service: service)
+                unauthorized(request, route.method, route.pattern, reply: reply, service: service)
                 return nil
             }
             let needed = target.requiredScopes
             if needed != 0 && scopes & needed == 0 {
-                forbidden(request, route.method, route.pattern, scope: target.scopeName, output: &output, service: service)
+                forbidden(request, route.method, route.pattern, scope: target.scopeName, reply: reply, service: service)
                 return nil
             }
             return route
@@ -54,22 +55,24 @@ public enum Admission {
     nonisolated(unsafe) static var denials = LogThrottle()
 
     @usableFromInline
-    static func unauthorized(_ request: Request, _ method: HTTPMethod, _ pattern: RoutePattern, output: inout [UInt8], service: String) {
+    static func unauthorized(_ request: IncomingRequest, _ method: HTTPMethod, _ pattern: RoutePattern, reply: borrowing ReplyContext,
+                             service: String) {
         let why = request.authToken == nil ? "missing auth_token" : "wrong auth_token"
-        ResponseWriter.appendError(&output, id: request.id, status: 401, code: "unauthorized",
-                                   message: "\(why): \(method) \(pattern) needs the token from <run-dir>/.auth_token, or a token from the tokens file (berth serve --tokens), in \"auth_token\"")
+        reply.appendError(status: 401, code: "unauthorized",
+                          message: "\(why): \(method) \(pattern) needs the token from <run-dir>/.auth_token, or a token from the tokens file (berth serve --tokens), in \"auth_token\"")
         denials.write(.warn, "401 \(request.method) \(request.pathString) from \(request.peer): \(why)", plugin: service == "berth" ? nil : service)
     }
 
     @usableFromInline
-    static func forbidden(_ request: Request, _ method: HTTPMethod, _ pattern: RoutePattern, scope: String?, output: inout [UInt8], service: String) {
+    static func forbidden(_ request: IncomingRequest, _ method: HTTPMethod, _ pattern: RoutePattern, scope: String?,
+                          reply: borrowing ReplyContext, service: String) {
         let message: String
         if let scope {
             message = "this token lacks the scope \"\(scope)\" that \(method) \(pattern) needs; use a token that carries it (tokens file, berth serve --tokens) or the admin token"
         } else {
             message = "\(method) \(pattern) on the control socket needs the admin token from <run-dir>/.auth_token; tokens from the tokens file are for plugin routes only"
         }
-        ResponseWriter.appendError(&output, id: request.id, status: 403, code: "forbidden", message: message)
+        reply.appendError(status: 403, code: "forbidden", message: message)
         denials.write(.warn, "403 \(request.method) \(request.pathString) from \(request.peer): token lacks \(scope.map { "scope \"\($0)\"" } ?? "admin rights")",
                       plugin: service == "berth" ? nil : service)
     }

@@ -46,8 +46,6 @@ final class Host {
         controlLimits.maxConnections = 256
         controlLimits.maxRequestBytes = 64 << 10
         control = LineServer(loop: loop, listener: controlListener, handler: handler, limits: controlLimits)
-        handler.server = control
-        handler.onReload = { [unowned self] done in self.supervisor.reload(reason: "POST /reload", done) }
         // Once per reload that runs, however many asked for it meanwhile.
         supervisor.onReloadStart = { reasons in
             Log.info("reloading (\(reasons))")
@@ -108,7 +106,7 @@ final class Host {
     }
 
     private func announceReady(_ report: ReloadReport) {
-        let serving = supervisor.slots.filter { $0.state == "running" }.compactMap(\.name)
+        let serving = supervisor.slots.filter { $0.state == .running }.compactMap(\.name)
         Log.info("ready: \(serving.count) plugin(s) serving [\(serving.joined(separator: ", "))], \(report.failed.count) failed; control socket \(configuration.controlSocketPath)")
         SystemdNotifier.ready()
     }

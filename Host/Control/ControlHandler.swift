@@ -22,7 +22,7 @@ public final class ControlHandler: RequestHandler {
         case later
     }
 
-    typealias Action = (_ parameters: [String], _ request: Request) -> Answer
+    typealias Action = (_ parameters: [String], _ request: IncomingRequest, _ reply: borrowing ReplyContext) -> Answer
 
     struct Route: GatedRoute {
         let action: Action
@@ -36,34 +36,31 @@ public final class ControlHandler: RequestHandler {
     private let startedAt = Clock.wallSeconds()
     private var router = Router<Route>()
     private var parameters: [Range<Int>] = []
-    /// Set once the server exists (it needs this handler first).
-    public weak var server: LineServer?
-    /// Called when a reload starts from the control socket.
-    public var onReload: ((@escaping (ReloadReport) -> Void) -> Void)?
 
     public init(supervisor: Supervisor, configuration: Configuration) {
         self.supervisor = supervisor
         self.configuration = configuration
-        add(.get, "/status") { [unowned self] _, _ in .document(self.status()) }
-        add(.get, "/plugins/{name}/routes") { [unowned self] parameters, _ in
+        add(.get, "/status") { [unowned self] _, _, _ in .document(self.status()) }
+        add(.get, "/plugins/{name}/routes") { [unowned self] parameters, _, _ in
             guard let document = self.supervisor.routesDocument(plugin: parameters[0]) else {
                 return .error(status: 404, code: "not_found", message: "no plugin named \(parameters[0]); GET /status lists them")
             }
             return .document(document)
         }
-        add(.post, "/reload") { [unowned self] _, request in
-            let reply = self.server?.deferReply(id: request.id)
-            let start = self.onReload ?? { self.supervisor.reload(reason: "POST /reload", $0) }
-            start { report in reply?.succeed(status: 200, body: Array(report.document.serialized().utf8)) }
+        add(.post, "/reload") { [unowned self] _, _, reply in
+            let later = reply.deferReply()
+            self.supervisor.reload(reason: "POST /reload") { report in
+                later.succeed(status: 200, body: Array(report.document.serialized().utf8))
+            }
             return .later
         }
-        add(.post, "/plugins/{name}/restart") { [unowned self] parameters, request in
-            let reply = self.server?.deferReply(id: request.id)
+        add(.post, "/plugins/{name}/restart") { [unowned self] parameters, _, reply in
+            let later = reply.deferReply()
             let known = self.supervisor.restart(plugin: parameters[0]) { report in
-                reply?.succeed(status: 200, body: Array(report.document.serialized().utf8))
+                later.succeed(status: 200, body: Array(report.document.serialized().utf8))
             }
             if !known {
-                reply?.fail(status: 404, code: "not_found", message: "no plugin named \(parameters[0]); GET /status lists them")
+                later.fail(status: 404, code: "not_found", message: "no plugin named \(parameters[0]); GET /status lists them")
             }
             return .later
         }
@@ -73,17 +70,15 @@ public final class ControlHandler: RequestHandler {
         try! router.add(method, RoutePattern(pattern), Route(action: action))
     }
 
-    public func handle(_ request: Request, into output: inout [UInt8]) {
+    public func handle(_ request: IncomingRequest, reply: borrowing ReplyContext) {
         guard let route = Admission.admit(request, router: router, tokens: supervisor.tokenTable,
-                                     parameters: &parameters, output: &output, service: "berth") else { return }
+                                          parameters: &parameters, reply: reply, service: "berth") else { return }
         let values = parameters.map { String(decoding: request.path[$0], as: UTF8.self) }
-        switch route.target.action(values, request) {
+        switch route.target.action(values, request, reply) {
         case .document(let body):
-            Array(body.serialized().utf8).withUnsafeBytes {
-                ResponseWriter.appendSuccess(&output, id: request.id, status: 200, data: $0)
-            }
+            Array(body.serialized().utf8).withUnsafeBytes { reply.appendSuccess(status: 200, data: $0) }
         case .error(let status, let code, let message):
-            ResponseWriter.appendError(&output, id: request.id, status: status, code: code, message: message)
+            reply.appendError(status: status, code: code, message: message)
         case .later:
             break
         }

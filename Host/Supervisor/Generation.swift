@@ -3,19 +3,11 @@ import BerthSupport
 import Glibc
 
 /// One version of a plugin: the library bytes and settings it was started
-/// with, and the workers running it. A reload that changes either starts a
-/// new generation beside the old one on the same socket.
+/// with, and what its workers reported about it. Its state (loading,
+/// serving, ...) and its workers are the slot machine's (`GenerationRecord`,
+/// same number); the Supervisor keeps this object while the machine holds
+/// the generation.
 final class Generation {
-    enum State: String {
-        /// Workers are loading; nothing serves from this generation yet.
-        case loading
-        case serving
-        /// Replaced or removed: its workers finish in-flight requests and exit.
-        case retiring
-        /// Did not load, or crashed too often; see `failure`.
-        case failed
-    }
-
     let number: Int
     /// The private in-memory copy every worker of this generation loads
     /// (nil for a file that could not even be read).
@@ -26,10 +18,7 @@ final class Generation {
     let fingerprint: String
     let createdAt = Clock.wallSeconds()
 
-    var state = State.loading
-    var failure: String?
-    var workers: [WorkerHandle] = []
-    var name: String?
+    /// As the last worker that began serving reported them.
     var version: String?
     var abi: String?
     var routes: [PluginSlot.RouteInfo] = []
@@ -67,15 +56,9 @@ final class Generation {
         }
     }
 
-    /// Stands for a file that could not be read, so status can show why.
-    static func failedPlaceholder(number: Int, reason: String) -> Generation {
-        let generation = Generation(number: number, library: nil, sha256: "", settings: PluginSettings(defaults: Configuration()), fingerprint: "")
-        generation.state = .failed
-        generation.failure = reason
-        return generation
-    }
-
-    var allWorkersServing: Bool {
-        workers.count == settings.instances && workers.allSatisfy { $0.phase == .serving }
+    /// Stands for a file that could not be read, so status can show its
+    /// default settings.
+    static func failedPlaceholder(number: Int) -> Generation {
+        Generation(number: number, library: nil, sha256: "", settings: PluginSettings(defaults: Configuration()), fingerprint: "")
     }
 }

@@ -2,6 +2,7 @@ import BerthJSON
 import BerthPOSIX
 import BerthSupport
 import BerthWire
+import Glibc
 
 /// One plugin file and everything the host knows about it across
 /// generations and restarts.
@@ -15,74 +16,54 @@ public final class PluginSlot {
     }
 
     public let file: String
-    /// The socket name this file's plugin owns, once it has loaded.
-    public internal(set) var name: String?
-    var current: Generation?
-    /// A new generation loading during a reload; it replaces `current` once
-    /// every instance serves.
-    var candidate: Generation?
-    /// Replaced generations whose workers are still finishing.
-    var retiring: [Generation] = []
-    var removed = false
-    var stopping = false
-
-    var restarts = 0
-    var lastExit: String?
-    /// The setting whose limit the last stopped worker broke.
-    var lastLimit: String?
-    /// Requests answered 504 because their handler ran too long.
-    var timeouts = 0
-    var lastReloadError: String?
-    var crashTimes: [Double] = []
-    var policy = RestartPolicy()
+    /// Tells slots apart in a reload, even two with the same file (one
+    /// removed and draining, one added again).
+    let serial: Int
+    /// Its generations, workers and counters, and every decision about them.
+    var machine: SlotMachine
+    /// The loaded generations the machine holds, by number.
+    var generations: [Int: Generation] = [:]
+    /// Its workers not yet reaped, by pid.
+    var workers: [pid_t: WorkerHandle] = [:]
+    /// Pending restarts: timer and instance.
     var restartTimers: [EventLoop.TimerID: Int] = [:]
     /// Counts of workers that have exited.
     var history = SharedStats.Snapshot()
-    var generationsMade = 0
     /// Answers 503 on the socket while no worker can.
     var unavailable: LineServer?
 
-    init(file: String) {
+    init(file: String, serial: Int, configuration: Configuration) {
         self.file = file
+        self.serial = serial
+        machine = SlotMachine(file: file, configuration: configuration)
     }
 
-    func nextGenerationNumber() -> Int {
-        generationsMade += 1
-        return generationsMade
-    }
+    /// The socket name this file's plugin owns, once it has loaded.
+    public var name: String? { machine.name }
+    public var state: SlotState { machine.state }
+    public var error: String? { machine.error }
+    /// Its file is gone (its workers may still drain).
+    var removed: Bool { machine.lifecycle == .removed }
 
-    var allGenerations: [Generation] { [current, candidate].compactMap { $0 } + retiring }
-    var allWorkers: [WorkerHandle] { allGenerations.flatMap(\.workers) }
-
-    public var state: String {
-        if stopping { return "stopping" }
-        if removed { return "removed" }
-        guard let current else { return "starting" }
-        switch current.state {
-        case .loading: return "starting"
-        case .failed: return "failed"
-        case .retiring: return "stopping"
-        case .serving: return current.allWorkersServing ? (candidate == nil ? "running" : "reloading") : "restarting"
-        }
-    }
-
-    public var error: String? { current?.state == .failed ? current?.failure : nil }
+    /// The generation that serves, or tries to.
+    var current: Generation? { machine.current.flatMap { generations[$0.number] } }
 
     var totals: SharedStats.Snapshot {
         var totals = history
-        for worker in allWorkers { totals.add(worker.stats.snapshot()) }
+        for worker in workers.values { totals.add(worker.stats.snapshot()) }
         return totals
     }
 
     var statusDocument: JSONValue {
         let totals = self.totals
-        let serving = current?.workers ?? []
+        let current = self.current
+        let serving = (machine.current?.workers ?? []).compactMap { workers[$0.pid] }
         func optional(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
         return .object([
-            ("name", optional(name ?? current?.name)),
-            ("version", optional(current?.version)),
+            ("name", optional(name)),
+            ("version", optional(machine.current?.version)),
             ("file", .string(file)),
-            ("state", .string(state)),
+            ("state", .string(state.rawValue)),
             ("generation", current.map { .number(Double($0.number)) } ?? .null),
             ("sha256", optional(current?.sha256)),
             ("loaded_at", current.map { .string(Clock.iso8601($0.createdAt)) } ?? .null),
@@ -94,13 +75,13 @@ public final class PluginSlot {
             ("errors", .number(Double(totals.errors))),
             ("mean_ms", .number((totals.meanMilliseconds * 1000).rounded() / 1000)),
             ("p99_ms", .number((totals.p99Milliseconds * 1000).rounded() / 1000)),
-            ("restarts", .number(Double(restarts))),
-            ("last_exit", optional(lastExit)),
-            ("last_limit", optional(lastLimit)),
-            ("timeouts", .number(Double(timeouts))),
+            ("restarts", .number(Double(machine.restarts))),
+            ("last_exit", optional(machine.lastExit)),
+            ("last_limit", optional(machine.lastLimit)),
+            ("timeouts", .number(Double(machine.timeouts))),
             ("abi", optional(current?.abi)),
             ("error", optional(error)),
-            ("last_reload_error", optional(lastReloadError)),
+            ("last_reload_error", optional(machine.lastReloadError)),
         ])
     }
 

@@ -37,27 +37,3 @@ struct ReloadRequest {
     var reason: String
     var done: (ReloadReport) -> Void
 }
-
-/// One reload in progress: what it set out to do, judged when it settles.
-final class ReloadRun {
-    enum Action { case add, update, remove }
-    var actions: [(slot: PluginSlot, action: Action, generation: Generation?)] = []
-    var report = ReloadReport()
-    let requests: [ReloadRequest]
-
-    init(_ requests: [ReloadRequest]) {
-        self.requests = requests
-    }
-
-    /// Files to start afresh even if unchanged.
-    var forced: Set<String> { requests.reduce(into: Set()) { $0.formUnion($1.restartOnly ?? []) } }
-
-    /// Only restarts were asked for: leave every other file alone.
-    var restartsOnly: Bool { requests.allSatisfy { $0.restartOnly != nil } }
-
-    var reasons: String {
-        var seen: [String] = []
-        for request in requests where !seen.contains(request.reason) { seen.append(request.reason) }
-        return seen.joined(separator: ", ")
-    }
-}

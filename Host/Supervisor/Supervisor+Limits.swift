@@ -23,7 +23,7 @@ extension Supervisor {
 
     private static func isWatched(_ worker: WorkerHandle) -> Bool {
         let limits = worker.generation.settings.limits
-        return worker.phase != .stopping && worker.breach == nil && (limits.memoryMB != nil || limits.openFiles != nil)
+        return !worker.stopping && worker.breach == nil && (limits.memoryMB != nil || limits.openFiles != nil)
     }
 
     private func checkLimits() {

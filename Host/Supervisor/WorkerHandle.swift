@@ -6,31 +6,24 @@ import Glibc
 
 /// One worker process as the host sees it.
 final class WorkerHandle {
-    enum Phase {
-        /// Started; loading the plugin.
-        case loading
-        /// Holds the socket and answers requests.
-        case serving
-        /// Told to finish in-flight requests and exit.
-        case stopping
-    }
-
     let pid: pid_t
     /// Never waits: what the worker has not read yet is queued.
     let channel: HostChannelEnd
     let stats: SharedStats
-    unowned let generation: Generation
+    let generation: Generation
     /// Which of the generation's instances this is (restarts keep it).
     let instance: Int
     let startedAt = Clock.wallSeconds()
     let startedMonotonic = Clock.monotonicNanoseconds()
-    var phase = Phase.loading
+    /// Told to finish in-flight requests and exit (its state otherwise is
+    /// the slot machine's `WorkerRecord`).
+    var stopping = false
     var channelOpen = true
     /// Set when the worker broke a limit (its watchdog reported a timeout,
     /// or the host stopped it), so its exit is told as that.
     var breach: LimitBreach?
-    /// Sent a changed token table; the reload waits for its "tokens-applied".
-    var tokensPending = false
+    /// What it reported once it loaded the plugin, kept until it is served.
+    var loaded: LoadedPlugin?
 
     private init(pid: pid_t, channel: HostChannelEnd, stats: SharedStats, generation: Generation, instance: Int) {
         self.pid = pid

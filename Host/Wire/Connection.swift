@@ -8,9 +8,15 @@ import Glibc
 /// ConnectionPool and `open`): a client that connects for each request
 /// (the seed's client does) would otherwise cost two objects, a 4 KiB
 /// buffer and an array from malloc and back per connection.
+///
+/// Usable from inlinable code for ReplyContext's per-request calls, which
+/// other modules' handlers make on the request path.
+@usableFromInline
 final class Connection: EventHandler {
+    @usableFromInline
     private(set) var fd = FileDescriptor(rawValue: -1)
     let input = InputBuffer()
+    @usableFromInline
     var output: [UInt8] = []
     /// The server this connection is open on; nil while it waits in the pool.
     /// Not retained, not even for an event: the server closes its
@@ -19,6 +25,7 @@ final class Connection: EventHandler {
     /// of it a slow one (~170 instructions an event).
     private(set) var server: Unmanaged<LineServer>?
     var framer = RequestFramer()
+    @usableFromInline
     var outputSent = 0
     /// No more requests will be read: flush what is queued, then close.
     var closeAfterFlush = false
@@ -29,9 +36,9 @@ final class Connection: EventHandler {
     var discardingInput = false
     /// Requests answered on this connection so far.
     var answered = 0
-    /// A handler will answer the current request later (DeferredReply);
-    /// later requests wait so answers stay in order.
-    var awaitingReply = false
+    /// Whether the request being served is answered by its handler's
+    /// return or later, through a DeferredReply.
+    var replyState = ReplyState.immediate
     /// When the last read returned (one clock read per batch of requests).
     var receivedAt: UInt64 = 0
     /// The client's credentials, read once at accept (SO_PEERCRED).
@@ -58,7 +65,7 @@ final class Connection: EventHandler {
         watchingWritable = false
         discardingInput = false
         answered = 0
-        awaitingReply = false
+        replyState = .immediate
         receivedAt = 0
         peer = .unknown
         sweepAnswered = 0
@@ -76,11 +83,16 @@ final class Connection: EventHandler {
         if !output.isEmpty { output.removeAll(keepingCapacity: true) }
     }
 
+    @usableFromInline
     func handleEvents(_ events: EventLoop.Events) {
         server?._withUnsafeGuaranteedRef { $0.service(self, events) }
     }
 
     var pendingOutput: Int { output.count - outputSent }
+
+    /// A handler will answer the current request later (DeferredReply):
+    /// later requests wait, so answers stay in order.
+    var awaitingReply: Bool { replyState != .immediate }
 
     /// Writes as much queued output as the socket takes. Returns false when
     /// the peer is gone.

@@ -2,7 +2,8 @@ import BerthPOSIX
 
 /// From a frame to a handler call: parse (unless the one-walk path already
 /// did), answer protocol errors, decode an escaped path or token, and build
-/// the Request the handler sees, pointing into the connection's input.
+/// the IncomingRequest the handler sees, pointing into the connection's
+/// input, and the ReplyContext it answers through.
 extension LineServer {
     func answer(_ connection: Connection, _ frame: RequestFramer.Frame) {
         if frame.length > limits.maxRequestBytes { return tooLarge(connection) }
@@ -17,57 +18,56 @@ extension LineServer {
 
     func serve(_ connection: Connection, _ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope,
                _ invalid: RequestEnvelope.Invalid?) {
-        current = connection
-        dispatch(connection, frame, envelope, invalid, &connection.output)
-        current = nil
-        if !connection.awaitingReply { connection.answered += 1 }
+        dispatch(connection, frame, envelope, invalid)
+        switch connection.replyState {
+        case .immediate: connection.answered += 1
+        // The handler returned; its DeferredReply answers from now on.
+        case .deferredWhileHandling: connection.replyState = .deferred
+        // Not reached: a connection waiting for a reply serves no request.
+        case .deferred: break
+        }
     }
 
-    /// `output` is the connection's own, passed inout so the handler
-    /// appends to it without going through the class each time.
     private func dispatch(_ connection: Connection, _ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope,
-                          _ invalid: RequestEnvelope.Invalid?, _ output: inout [UInt8]) {
+                          _ invalid: RequestEnvelope.Invalid?) {
         if let invalid {
             let id = invalid.id.map { UnsafeBufferPointer(rebasing: frame[$0]) }
-            ResponseWriter.appendError(&output, id: id, status: 400, code: invalid.code, message: invalid.message)
+            ResponseWriter.appendError(&connection.output, id: id, status: 400, code: invalid.code, message: invalid.message)
             return
         }
         if envelope.path!.hasEscapes || envelope.authToken?.hasEscapes == true {
-            return dispatchDecoded(connection, frame, envelope, &output)
+            return dispatchDecoded(connection, frame, envelope)
         }
         handle(connection, frame, envelope, path: UnsafeBufferPointer(rebasing: frame[envelope.path!.range]),
-               token: envelope.authToken.map { UnsafeBufferPointer(rebasing: frame[$0.range]) }, &output)
+               token: envelope.authToken.map { UnsafeBufferPointer(rebasing: frame[$0.range]) })
     }
 
     /// The rare request whose path or token has JSON escapes: decoded copies,
     /// whose pointers are only used inside their closures.
-    private func dispatchDecoded(_ connection: Connection, _ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope,
-                                 _ output: inout [UInt8]) {
+    private func dispatchDecoded(_ connection: Connection, _ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope) {
         let path = RequestEnvelope.decoded(envelope.path!, in: frame)
         let token = envelope.authToken.map { RequestEnvelope.decoded($0, in: frame) } ?? []
         path.withUnsafeBufferPointer { decodedPath in
             token.withUnsafeBufferPointer { decodedToken in
-                handle(connection, frame, envelope, path: decodedPath, token: envelope.authToken == nil ? nil : decodedToken,
-                       &output)
+                handle(connection, frame, envelope, path: decodedPath, token: envelope.authToken == nil ? nil : decodedToken)
             }
         }
     }
 
     private func handle(_ connection: Connection, _ frame: UnsafeBufferPointer<UInt8>, _ envelope: RequestEnvelope,
-                        path fullPath: UnsafeBufferPointer<UInt8>, token: UnsafeBufferPointer<UInt8>?, _ output: inout [UInt8]) {
+                        path fullPath: UnsafeBufferPointer<UInt8>, token: UnsafeBufferPointer<UInt8>?) {
         var path = fullPath
         var query = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
         if let mark = fullPath.firstIndex(of: UInt8(ascii: "?")) {
             path = UnsafeBufferPointer(rebasing: fullPath[..<mark])
             query = UnsafeBufferPointer(rebasing: fullPath[(mark + 1)...])
         }
-        let request = Request(
+        let id = envelope.id.map { UnsafeBufferPointer(rebasing: frame[$0]) }
+        let request = IncomingRequest(
             method: envelope.httpMethod(in: frame), path: path, query: query, authToken: token,
-            data: envelope.data.map { UnsafeBufferPointer(rebasing: frame[$0]) },
-            id: envelope.id.map { UnsafeBufferPointer(rebasing: frame[$0]) },
+            data: envelope.data.map { UnsafeBufferPointer(rebasing: frame[$0]) }, id: id,
             headers: envelope.headers.map { UnsafeBufferPointer(rebasing: frame[$0]) }, spansLines: envelope.spansLines,
-            receivedAt: connection.receivedAt, connection: connection.fd.rawValue, outputSent: connection.outputSent,
-            peer: connection.peer)
-        handler.handle(request, into: &output)
+            receivedAt: connection.receivedAt, peer: connection.peer)
+        handler.handle(request, reply: ReplyContext(connection, id: id))
     }
 }

@@ -17,10 +17,6 @@ public final class LineServer {
     private var pool = ConnectionPool()
     private var accepting = false
     private var onDrained: (() -> Void)?
-    /// The connection whose request the handler is running, for deferReply().
-    /// Not retained: it is set only while serve() runs, whose caller holds
-    /// the connection (a retain and a release per request otherwise).
-    unowned(unsafe) var current: Connection?
 
     private let sweep: ConnectionSweep
     private var sweepArmed = false
@@ -91,29 +87,28 @@ public final class LineServer {
         for connection in connections.values { close(connection) }
     }
 
-    /// Called by a handler, during `handle`, to answer that request later.
-    /// Requests after it on the same connection wait for the answer.
-    public func deferReply(id: UnsafeBufferPointer<UInt8>?) -> DeferredReply {
-        let connection = current!
-        connection.awaitingReply = true
-        return DeferredReply(server: self, connection: connection, id: id.map(Array.init))
-    }
-
-    func complete(_ connection: Connection, _ write: @escaping (inout [UInt8]) -> Void) {
-        guard connections[connection.fd.rawValue] === connection, connection.awaitingReply else { return }
-        // Answered before `handle` even returned: finish after it has.
-        if current === connection {
-            // The connection strongly: see ConnectionPool.
-            loop.schedule(afterSeconds: 0) { [weak self, connection] in
-                self?.complete(connection, write)
-            }
+    /// Answers a connection's deferred request (DeferredReply), then serves
+    /// the requests that waited behind it. `ticket` is the connection's
+    /// answer count when the reply was promised.
+    func complete(_ connection: Connection, ticket: Int, _ write: @escaping (inout [UInt8]) -> Void) {
+        guard connections[connection.fd.rawValue] === connection, connection.answered == ticket else { return }
+        switch connection.replyState {
+        case .immediate:
             return
+        case .deferredWhileHandling:
+            // Answered before `handle` even returned: finish after it has.
+            // The connection strongly (see ConnectionPool), the server
+            // through it: nil if it closed meanwhile.
+            loop.schedule(afterSeconds: 0) { [connection] in
+                connection.server?._withUnsafeGuaranteedRef { $0.complete(connection, ticket: ticket, write) }
+            }
+        case .deferred:
+            connection.replyState = .immediate
+            write(&connection.output)
+            connection.answered += 1
+            answerBuffered(connection)
+            afterWork(connection)
         }
-        connection.awaitingReply = false
-        write(&connection.output)
-        connection.answered += 1
-        answerBuffered(connection)
-        afterWork(connection)
     }
 
     private func checkDrained() {

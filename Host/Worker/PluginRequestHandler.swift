@@ -53,14 +53,14 @@ final class PluginRequestHandler: RequestHandler {
 
     deinit { cParameters.deallocate() }
 
-    func handle(_ request: Request, into output: inout [UInt8]) {
+    func handle(_ request: IncomingRequest, reply: borrowing ReplyContext) {
         // Borrowed, not retained: the router holds its routes and this
         // handler its tokens for the whole call (a reload replaces tokens
         // between requests, never during one).
         let status = Unmanaged.passUnretained(tokens)._withUnsafeGuaranteedRef { tokens in
             guard let route = Admission.admit(request, router: router, tokens: tokens,
-                                         parameters: &parameters, output: &output, service: plugin.name) else { return 400 }
-            return Unmanaged.passUnretained(route.target)._withUnsafeGuaranteedRef { call($0, request, &output) }
+                                              parameters: &parameters, reply: reply, service: plugin.name) else { return 400 }
+            return Unmanaged.passUnretained(route.target)._withUnsafeGuaranteedRef { call($0, request, reply) }
         }
         stats.count(failed: status >= 400)
         if request.receivedAt != untimed.receivedAt {
@@ -87,7 +87,7 @@ final class PluginRequestHandler: RequestHandler {
                        message: "uid \(peer.uid) may not use plugin \(plugin.name); its operator can add the uid to allowed_uids in the plugin's settings file")
     }
 
-    private func call(_ route: LoadedPlugin.RouteEntry, _ request: Request, _ output: inout [UInt8]) -> Int {
+    private func call(_ route: LoadedPlugin.RouteEntry, _ request: IncomingRequest, _ reply: borrowing ReplyContext) -> Int {
         if parameters.count > cParameters.count {
             cParameters.deallocate()
             cParameters = .allocate(capacity: parameters.count)
@@ -96,16 +96,16 @@ final class PluginRequestHandler: RequestHandler {
         // the rare case one has an escape.
         for (index, range) in parameters.enumerated() {
             let raw = UnsafeBufferPointer(rebasing: request.path[range])
-            if raw.contains(UInt8(ascii: "%")) { return callDecoded(route, request, &output) }
+            if raw.contains(UInt8(ascii: "%")) { return callDecoded(route, request, reply) }
             cParameters[index] = berth_param(name: route.parameterNames[index], value: berth_str(raw))
         }
-        return invoke(route, request, UnsafeBufferPointer(rebasing: cParameters[0..<parameters.count]), &output)
+        return invoke(route, request, UnsafeBufferPointer(rebasing: cParameters[0..<parameters.count]), reply)
     }
 
     /// A request with an escaped parameter: values decoded into a reused
     /// scratch buffer, whose pointers are taken (and used) only inside its
     /// withUnsafeBufferPointer.
-    private func callDecoded(_ route: LoadedPlugin.RouteEntry, _ request: Request, _ output: inout [UInt8]) -> Int {
+    private func callDecoded(_ route: LoadedPlugin.RouteEntry, _ request: IncomingRequest, _ reply: borrowing ReplyContext) -> Int {
         decodedScratch.removeAll(keepingCapacity: true)
         var decodedRanges: [Range<Int>] = []
         for range in parameters {
@@ -117,12 +117,12 @@ final class PluginRequestHandler: RequestHandler {
             for (index, range) in decodedRanges.enumerated() {
                 cParameters[index] = berth_param(name: route.parameterNames[index], value: berth_str(UnsafeBufferPointer(rebasing: decoded[range])))
             }
-            return invoke(route, request, UnsafeBufferPointer(rebasing: cParameters[0..<parameters.count]), &output)
+            return invoke(route, request, UnsafeBufferPointer(rebasing: cParameters[0..<parameters.count]), reply)
         }
     }
 
-    private func invoke(_ route: LoadedPlugin.RouteEntry, _ request: Request, _ params: UnsafeBufferPointer<berth_param>,
-                        _ output: inout [UInt8]) -> Int {
+    private func invoke(_ route: LoadedPlugin.RouteEntry, _ request: IncomingRequest, _ params: UnsafeBufferPointer<berth_param>,
+                        _ reply: borrowing ReplyContext) -> Int {
         var cRequest = berth_request(
             size: UInt32(MemoryLayout<berth_request>.size),
             method: methodNames[Int(route.method.rawValue)],
@@ -134,11 +134,11 @@ final class PluginRequestHandler: RequestHandler {
             peer_pid: request.peer.pid, peer_uid: request.peer.uid, peer_gid: request.peer.gid)
         context.begin(id: request.id, data: request.data, dataSpansLines: request.spansLines, route: route)
         if let watchdog = route.watchdog {
-            // While the handler runs, `output` is not written: the watchdog
-            // may send its unsent part if the handler never returns.
-            output.withUnsafeBufferPointer { queued in
-                let sent = min(request.outputSent, queued.count)
-                berth_watchdog_arm(watchdog, request.connection, queued.baseAddress.map { $0 + sent }, queued.count - sent,
+            // While the handler runs, the connection's output is not
+            // written: the watchdog may send its unsent part if the handler
+            // never returns.
+            reply.withUnsentOutput { unsent in
+                berth_watchdog_arm(watchdog, unsent.socket, unsent.bytes.baseAddress, unsent.bytes.count,
                                    request.id?.baseAddress, request.id?.count ?? 0)
                 route.handler(&cRequest, route.userData)
                 berth_watchdog_disarm()
@@ -147,10 +147,10 @@ final class PluginRequestHandler: RequestHandler {
             route.handler(&cRequest, route.userData)
         }
         let status = context.end()
-        output.append(contentsOf: context.line)
+        reply.appendLine(context.line)
         if status == 0 {
-            ResponseWriter.appendError(&output, id: request.id, status: 500, code: "no_response",
-                                       message: "plugin \(plugin.name): handler for \(route.label) returned without responding; fix the plugin to call respond or respond_error")
+            reply.appendError(status: 500, code: "no_response",
+                              message: "plugin \(plugin.name): handler for \(route.label) returned without responding; fix the plugin to call respond or respond_error")
             Log.error("handler for \(route.label) returned without responding (request from \(request.peer))", plugin: plugin.name)
             return 500
         }

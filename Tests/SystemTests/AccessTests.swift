@@ -361,8 +361,7 @@ struct PeerClient {
     static func build(into directory: String) throws -> PeerClient {
         let sourcePath = directory + "/peerclient.c", output = directory + "/peerclient"
         try source.write(toFile: sourcePath, atomically: false, encoding: .utf8)
-        let result = try Command.run("/usr/bin/env", ["cc", "-Wall", "-Werror", sourcePath, "-o", output])
-        guard result.status == 0 else { throw HarnessError("cc failed for peerclient:\n\(result.stderr)") }
+        try PluginBuilder.compile(sourcePath, into: output, program: true)
         return PeerClient(path: output)
     }
 

@@ -114,15 +114,11 @@ enum ReloadPlugins {
         var failures: [String] = []
         DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
             let job = jobs[index]
-            let arguments = ["cc", "-shared", "-fPIC", "-Wall", "-Werror", "-I", PluginBuilder.includeDirectory]
-                + job.flags + [job.source, "-o", directory + "/" + job.output]
-            let result = Result { try Command.run("/usr/bin/env", arguments, timeout: 60) }
-            lock.lock()
-            defer { lock.unlock() }
-            switch result {
-            case .success(let run) where run.status == 0: break
-            case .success(let run): failures.append("cc \(job.output) (status \(run.status)):\n\(run.stderr)")
-            case .failure(let error): failures.append("cc \(job.output): \(error)")
+            let result = Result { try PluginBuilder.compile(job.source, into: directory + "/" + job.output, flags: job.flags) }
+            if case .failure(let error) = result {
+                lock.lock()
+                failures.append("\(error)")
+                lock.unlock()
             }
         }
         if !failures.isEmpty { throw HarnessError(failures.joined(separator: "\n")) }

@@ -7,7 +7,7 @@ import XCTest
 /// anything still holds it.
 final class UnitConnectionPoolTests: XCTestCase {
     private final class NoHandler: RequestHandler {
-        func handle(_ request: Request, into output: inout [UInt8]) {}
+        func handle(_ request: IncomingRequest, reply: borrowing ReplyContext) {}
     }
 
     private var loop: EventLoop!
@@ -23,7 +23,7 @@ final class UnitConnectionPoolTests: XCTestCase {
     /// Connection fails this test until it is reset there and listed here.
     private let perClient: Set<String> = [
         "fd", "server", "framer", "outputSent", "closeAfterFlush", "watchingWritable", "discardingInput",
-        "answered", "awaitingReply", "receivedAt", "peer", "sweepAnswered", "sweepSent", "progressAt",
+        "answered", "replyState", "receivedAt", "peer", "sweepAnswered", "sweepSent", "progressAt",
         "requestSince",
     ]
     /// Emptied by `Connection.close`, memory kept.
@@ -56,7 +56,7 @@ final class UnitConnectionPoolTests: XCTestCase {
         used.watchingWritable = true
         used.discardingInput = true
         used.answered = 7
-        used.awaitingReply = true
+        used.replyState = .deferred
         used.receivedAt = 11
         used.peer = PeerCredentials(pid: 1, uid: 2, gid: 3)
         used.sweepAnswered = 5

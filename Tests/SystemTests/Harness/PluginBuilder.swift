@@ -4,7 +4,7 @@ import Foundation
 /// `cc -shared -fPIC -I SDK/C/include`. Nothing but libc and the header, so
 /// each one tests the ABI contract, not the Swift SDK.
 enum PluginBuilder {
-    /// Tests/BerthTests/Harness/PluginBuilder.swift -> the package root.
+    /// Tests/SystemTests/Harness/PluginBuilder.swift -> the package root.
     static let repositoryRoot: String = {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<4 { url.deleteLastPathComponent() }
@@ -15,17 +15,24 @@ enum PluginBuilder {
 
     /// Compiles `source` into `<directory>/<fileName>`; returns the path.
     @discardableResult
-    static func build(_ source: String, fileName: String, into directory: String) throws -> String {
+    static func build(_ source: String, fileName: String, into directory: String, flags: [String] = []) throws -> String {
         let sourcePath = directory + "/" + fileName + ".c"
         let output = directory + "/" + fileName
         try source.write(toFile: sourcePath, atomically: false, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: sourcePath) }
-        let result = try Command.run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-Wall", "-Werror",
-                                                     "-I", includeDirectory, sourcePath, "-o", output])
-        guard result.status == 0 else {
-            throw HarnessError("cc failed for \(fileName) (status \(result.status)):\n\(result.stderr)")
-        }
+        try compile(sourcePath, into: output, flags: flags)
         return output
+    }
+
+    /// The one place tests run cc: a plugin (`-shared -fPIC`, berth.h on
+    /// the include path) unless `program` is set, warnings as errors.
+    static func compile(_ sourcePath: String, into output: String, flags: [String] = [], program: Bool = false) throws {
+        let kind = program ? [] : ["-shared", "-fPIC", "-I", includeDirectory]
+        let result = try Command.run("/usr/bin/env", ["cc"] + kind + ["-Wall", "-Werror"] + flags + [sourcePath, "-o", output],
+                                     timeout: 60)
+        guard result.status == 0 else {
+            throw HarnessError("cc failed for \((output as NSString).lastPathComponent) (status \(result.status)):\n\(result.stderr)")
+        }
     }
 
     /// Builds several plugins at once (each cc is a separate process, so

@@ -1,0 +1,75 @@
+import BerthChannel
+import BerthPOSIX
+import BerthSupport
+import Glibc
+
+/// The executor: feeds an event to a slot's machine and carries out the
+/// actions it returns. An action whose result the machine must know (a
+/// spawned pid, a refused socket) feeds it back as a new event.
+extension Supervisor {
+    func feed(_ slot: PluginSlot, _ event: SlotEvent) {
+        executionDepth += 1
+        let actions = slot.machine.handle(event)
+        // Generations the machine let go of are closed (their library copy
+        // with them); it lets go only once their workers have exited.
+        slot.generations = slot.generations.filter { slot.machine.generation($0.key) != nil }
+        for action in actions { execute(action, slot) }
+        executionDepth -= 1
+        endReloadIfSettled()
+    }
+
+    private func execute(_ action: SlotAction, _ slot: PluginSlot) {
+        switch action {
+        case .spawn(let generation, let instance):
+            spawn(slot, generation, instance: instance)
+        case .serve(let pid, let generation, let name):
+            serve(slot, pid: pid, generation: generation, name: name)
+        case .stop(let pid):
+            if let worker = slot.workers[pid] { stop(worker) }
+        case .kill(let pid):
+            ChildProcess.signal(pid, SIGKILL)
+        case .sendTokens(let pid):
+            sendTokens(slot, pid)
+        case .openUnavailable(let reason):
+            startUnavailable(slot, reason)
+        case .closeUnavailable:
+            stopUnavailable(slot)
+        case .removeSocket(let name):
+            listeners.remove(name)
+        case .scheduleRestart(let generation, let instance, let delay):
+            scheduleRestart(slot, generation, instance: instance, after: delay)
+        case .cancelRestarts:
+            for timer in slot.restartTimers.keys { loop.cancel(timer) }
+            slot.restartTimers.removeAll()
+        case .log(let line):
+            switch line.level {
+            case .info: Log.info(line.message, plugin: line.plugin)
+            case .warn: Log.warn(line.message, plugin: line.plugin)
+            case .error: Log.error(line.message, plugin: line.plugin)
+            }
+        case .settled(let outcome):
+            activeReload?.settled(slot: slot.serial, outcome)
+        }
+    }
+
+    private func scheduleRestart(_ slot: PluginSlot, _ generation: Int, instance: Int, after delay: Double) {
+        var timer: EventLoop.TimerID = 0
+        // Weak: a removed slot can drain and be dropped before it fires.
+        timer = loop.schedule(afterSeconds: delay) { [unowned self, weak slot] in
+            guard let slot else { return }
+            slot.restartTimers[timer] = nil
+            self.feed(slot, .restartTimerFired(generation: generation, instance: instance))
+        }
+        slot.restartTimers[timer] = instance
+    }
+
+    private func sendTokens(_ slot: PluginSlot, _ pid: pid_t) {
+        // A closed channel: the worker is going; its exit ends the wait.
+        guard let worker = slot.workers[pid], worker.channelOpen else { return }
+        do {
+            try worker.channel.send(tokensMessage())
+        } catch {
+            feed(slot, .tokensUndeliverable(pid: pid, error: "\(error)"))
+        }
+    }
+}
