@@ -11,13 +11,10 @@ private struct Point: Encodable { let x: Int, y: Int }
 private struct Segment: Encodable { let from: Point, to: Point, label: String }
 
 final class UnitSDKEncoderBoxReuseTests: XCTestCase {
-    private var boxes: KeyedContainerBoxes {
-        get { FastJSONEncoder.shared.boxes }
-        set { FastJSONEncoder.shared.boxes = newValue }
-    }
+    private let encoder = FastJSONEncoder.shared
 
     override func tearDown() {
-        boxes.setReuse(KeyedContainerBoxes.reuseIsSwitchedOn)
+        encoder.setBoxReuse(FastJSONEncoder.boxReuseIsSwitchedOn)
         super.tearDown()
     }
 
@@ -25,7 +22,7 @@ final class UnitSDKEncoderBoxReuseTests: XCTestCase {
     /// reference to its box. A toolchain that changes that must fail here,
     /// not quietly lose the reuse (or, worse, keep it while it is unsafe).
     func testProbeFindsTheLayoutTheReuseNeeds() {
-        XCTAssertTrue(KeyedContainerBoxes.probeSaysUsable,
+        XCTAssertTrue(FastJSONEncoder.boxReuseIsUsable,
                       "the stdlib's KeyedEncodingContainer layout changed: BoxReuse.swift no longer reuses boxes")
         enum Key: CodingKey { case key }
         XCTAssertEqual(MemoryLayout<KeyedEncodingContainer<Key>>.size, MemoryLayout<AnyObject>.size)
@@ -33,31 +30,32 @@ final class UnitSDKEncoderBoxReuseTests: XCTestCase {
     }
 
     func testTheBoxOfAFinishedObjectIsHandedOutAgain() throws {
-        try XCTSkipUnless(KeyedContainerBoxes.reuseIsSwitchedOn, "BERTH_SDK_BOX_REUSE turns the reuse off in this run")
-        boxes.setReuse(false)               // forget boxes kept by earlier tests
-        boxes.setReuse(true)
-        XCTAssertTrue(boxes.isReusing)
+        try XCTSkipUnless(FastJSONEncoder.boxReuseIsSwitchedOn, "BERTH_SDK_BOX_REUSE turns the reuse off in this run")
+        encoder.setBoxReuse(false)               // forget boxes kept by earlier tests
+        encoder.setBoxReuse(true)
+        XCTAssertTrue(encoder.isReusingBoxes)
         XCTAssertEqual(try text(Point(x: 1, y: 2)), #"{"x":1,"y":2}"#)
-        XCTAssertEqual(boxes.count, 1)
+        XCTAssertEqual(encoder.boxes.count, 1)
         XCTAssertEqual(try text(Point(x: 3, y: 4)), #"{"x":3,"y":4}"#)
-        XCTAssertEqual(boxes.count, 1, "the Point box was not reused")
+        XCTAssertEqual(encoder.boxes.count, 1, "the Point box was not reused")
+        XCTAssertTrue(FastJSON.encodesWithoutFallback(Point(x: 5, y: 6)), "a reused box writes to a stale frame")
         // Two Points open at once would need two boxes; in a Segment they
         // come one after the other, so one Point box serves both.
         XCTAssertEqual(try text(Segment(from: Point(x: 0, y: 0), to: Point(x: 5, y: 6), label: "s")),
                        #"{"from":{"x":0,"y":0},"label":"s","to":{"x":5,"y":6}}"#)
-        XCTAssertEqual(boxes.count, 2)
+        XCTAssertEqual(encoder.boxes.count, 2)
     }
 
     func testSwitchedOffNoBoxIsKeptAndTheBytesAreTheSame() throws {
         let segments = (0..<20).map { Segment(from: Point(x: $0, y: -$0), to: Point(x: 2 * $0, y: 0), label: "\($0)") }
-        boxes.setReuse(true)
+        encoder.setBoxReuse(true)
         let reused = try FastJSON.encode(segments)
-        boxes.setReuse(false)
-        XCTAssertFalse(boxes.isReusing)
-        XCTAssertEqual(boxes.count, 0)
+        encoder.setBoxReuse(false)
+        XCTAssertFalse(encoder.isReusingBoxes)
+        XCTAssertEqual(encoder.boxes.count, 0)
         XCTAssertTrue(FastJSON.encodesWithoutFallback(segments))
         let fresh = try FastJSON.encode(segments)
-        XCTAssertEqual(boxes.count, 0, "a box was kept with the reuse switched off")
+        XCTAssertEqual(encoder.boxes.count, 0, "a box was kept with the reuse switched off")
         XCTAssertEqual(fresh, reused)
         XCTAssertEqual(fresh, Array(try FastJSON.foundationEncode(segments)))
     }
@@ -65,10 +63,10 @@ final class UnitSDKEncoderBoxReuseTests: XCTestCase {
     /// BERTH_SDK_BOX_REUSE: 0, false, off or no turn the reuse off.
     func testEnvironmentSwitch() {
         for value in ["0", "false", "FALSE", "off", "Off", "no"] {
-            XCTAssertFalse(KeyedContainerBoxes.switchAllowsReuse(environmentValue: value), value)
+            XCTAssertFalse(FastJSONEncoder.switchAllowsBoxReuse(environmentValue: value), value)
         }
         for value in [nil, "", "1", "true", "on", "yes"] as [String?] {
-            XCTAssertTrue(KeyedContainerBoxes.switchAllowsReuse(environmentValue: value), value ?? "unset")
+            XCTAssertTrue(FastJSONEncoder.switchAllowsBoxReuse(environmentValue: value), value ?? "unset")
         }
     }
 
@@ -83,16 +81,16 @@ final class UnitSDKEncoderBoxReuseTests: XCTestCase {
 final class UnitSDKEncoderWithoutBoxReuseTests: UnitSDKEncoderTests {
     override func setUp() {
         super.setUp()
-        FastJSONEncoder.shared.boxes.setReuse(false)
+        FastJSONEncoder.shared.setBoxReuse(false)
     }
 
     override func tearDown() {
-        FastJSONEncoder.shared.boxes.setReuse(KeyedContainerBoxes.reuseIsSwitchedOn)
+        FastJSONEncoder.shared.setBoxReuse(FastJSONEncoder.boxReuseIsSwitchedOn)
         super.tearDown()
     }
 
     func testTheReuseIsOff() {
-        XCTAssertFalse(FastJSONEncoder.shared.boxes.isReusing)
+        XCTAssertFalse(FastJSONEncoder.shared.isReusingBoxes)
         _ = try? FastJSON.encode(["k": ["nested": 1]])
         XCTAssertEqual(FastJSONEncoder.shared.boxes.count, 0)
     }

@@ -5,7 +5,9 @@
 // for every object encoded: more than writing a small struct. So boxes are
 // kept, per key type, and handed out again once nobody else holds them (the
 // box is uniquely referenced by this cache), with their FrameRef pointed at
-// the new frame.
+// the new frame. The kept boxes are stored properties of FastJSONEncoder
+// (FastJSONEncoder.swift), read here directly: wrapped in a struct of their
+// own they cost the greeter a few instructions per request more.
 //
 // This leans on a layout the standard library does not promise: that a
 // KeyedEncodingContainer is a struct holding nothing but the reference to
@@ -25,7 +27,7 @@
 //     (`swift build -Xswiftc -DBERTH_SDK_NO_BOX_REUSE`).
 // Off, every keyed container gets a new box, as `KeyedEncodingContainer(_:)`
 // always does: the safe path, the same bytes, one allocation per object more.
-// Tests switch it per encoder with `setReuse`.
+// Tests switch it with `setBoxReuse`.
 //
 // Mirrors from JSONEncoder: nothing. JSONEncoder also hands out a new box
 // per `container(keyedBy:)`; this only saves that allocation.
@@ -33,49 +35,20 @@
 import Foundation
 
 extension FastJSONEncoder {
-    /// The keyed container for the object in frame `index`: a reused box
-    /// when the reuse is on and one is free, else a new one.
-    func keyedContainer<Key: CodingKey>(_: Key.Type, _ index: Int, _ id: Int) -> KeyedEncodingContainer<Key> {
-        guard boxes.isReusing else {
-            return KeyedEncodingContainer(FastKeyedContainer<Key>(state: state, frame: FrameRef(index, id)))
-        }
-        return boxes.container(Key.self, state, index, id)
-    }
-}
-
-/// The boxes kept for reuse, one list per key type, and the switch.
-struct KeyedContainerBoxes {
     private static let maximumCachedBoxes = 32
 
-    /// True when keyed containers are handed out from the kept boxes.
-    private(set) var isReusing = Self.reuseIsSwitchedOn && Self.probeSaysUsable
-    private var keyTypes: [ObjectIdentifier] = []
-    private var boxes: [AnyObject] = []
-    private var frames: [FrameRef] = []
-
-    /// Boxes kept so far (for tests).
-    var count: Int { boxes.count }
-
-    /// Turns the reuse on (if the probe allows it) or off, for tests.
-    /// Turning it off forgets the kept boxes.
-    mutating func setReuse(_ on: Bool) {
-        isReusing = on && Self.probeSaysUsable
-        if !on {
-            keyTypes = []
-            boxes = []
-            frames = []
+    /// The keyed container for the object in frame `index`: a kept box that
+    /// nobody holds, pointed at frame `index`, when the reuse is on; else a
+    /// new container, kept while there is room.
+    func keyedContainer<Key: CodingKey>(_: Key.Type, _ index: Int, _ id: Int) -> KeyedEncodingContainer<Key> {
+        guard isReusingBoxes else {
+            return KeyedEncodingContainer(FastKeyedContainer<Key>(state: state, frame: FrameRef(index, id)))
         }
-    }
-
-    /// A kept box of `Key`'s container that nobody holds, pointed at frame
-    /// `index`; or a new container, kept while there is room.
-    mutating func container<Key: CodingKey>(_: Key.Type, _ state: UnsafeMutablePointer<FastJSONState>,
-                                            _ index: Int, _ id: Int) -> KeyedEncodingContainer<Key> {
         let keyType = ObjectIdentifier(Key.self)
         var slot = 0
         while slot < boxes.count {
-            if keyTypes[slot] == keyType, isKnownUniquelyReferenced(&boxes[slot]) {
-                let frame = frames[slot]
+            if boxKeyTypes[slot] == keyType, isKnownUniquelyReferenced(&boxes[slot]) {
+                let frame = boxFrames[slot]
                 frame.index = index
                 frame.id = id
                 return unsafeBitCast(boxes[slot], to: KeyedEncodingContainer<Key>.self)
@@ -85,33 +58,44 @@ struct KeyedContainerBoxes {
         let frame = FrameRef(index, id)
         let container = KeyedEncodingContainer(FastKeyedContainer<Key>(state: state, frame: frame))
         if boxes.count < Self.maximumCachedBoxes {
-            keyTypes.append(keyType)
+            boxKeyTypes.append(keyType)
             boxes.append(unsafeBitCast(container, to: AnyObject.self))
-            frames.append(frame)
+            boxFrames.append(frame)
         }
         return container
+    }
+
+    /// Turns the reuse on (if the probe allows it) or off, for tests.
+    /// Turning it off forgets the kept boxes.
+    func setBoxReuse(_ on: Bool) {
+        isReusingBoxes = on && Self.boxReuseIsUsable
+        if !on {
+            boxKeyTypes = []
+            boxes = []
+            boxFrames = []
+        }
     }
 
     // MARK: The switch and the probe
 
     /// The environment variable and the compilation condition, read once.
-    static let reuseIsSwitchedOn: Bool = {
+    static let boxReuseIsSwitchedOn: Bool = {
         #if BERTH_SDK_NO_BOX_REUSE
         return false
         #else
-        return switchAllowsReuse(environmentValue: getenv("BERTH_SDK_BOX_REUSE").map { String(cString: $0) })
+        return switchAllowsBoxReuse(environmentValue: getenv("BERTH_SDK_BOX_REUSE").map { String(cString: $0) })
         #endif
     }()
 
     /// False for 0, false, off and no (any case); unset or anything else
     /// leaves the reuse on.
-    static func switchAllowsReuse(environmentValue: String?) -> Bool {
+    static func switchAllowsBoxReuse(environmentValue: String?) -> Bool {
         guard let value = environmentValue?.lowercased() else { return true }
         return !["0", "false", "off", "no"].contains(value)
     }
 
     /// The probe's verdict on this process's standard library.
-    static let probeSaysUsable = probeContainerLayout()
+    static let boxReuseIsUsable = probeContainerLayout()
 
     /// Checks, once, that a KeyedEncodingContainer is nothing but a
     /// reference to its box: same size, the reference is uniquely held once

@@ -23,8 +23,15 @@ final class FastJSONEncoder: Encoder {
 
     let state: UnsafeMutablePointer<FastJSONState>
 
-    /// Keyed-container boxes kept for reuse (BoxReuse.swift).
-    @exclusivity(unchecked) var boxes = KeyedContainerBoxes()
+    // Keyed-container boxes kept for reuse, and the switch: used only by
+    // BoxReuse.swift (stored properties cannot live in an extension).
+    /// True when keyed containers come from the kept boxes; set through
+    /// `setBoxReuse`.
+    @exclusivity(unchecked) var isReusingBoxes = FastJSONEncoder.boxReuseIsSwitchedOn && FastJSONEncoder.boxReuseIsUsable
+    /// The key type, box and frame of each kept box.
+    @exclusivity(unchecked) var boxKeyTypes: [ObjectIdentifier] = []
+    @exclusivity(unchecked) var boxes: [AnyObject] = []
+    @exclusivity(unchecked) var boxFrames: [FrameRef] = []
 
     // Types JSONEncoder treats specially, and primitives worth a shortcut
     // (FastJSONEncoder+Values.swift).
