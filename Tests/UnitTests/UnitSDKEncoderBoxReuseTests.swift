@@ -30,7 +30,8 @@ final class UnitSDKEncoderBoxReuseTests: XCTestCase {
     }
 
     func testTheBoxOfAFinishedObjectIsHandedOutAgain() throws {
-        try XCTSkipUnless(FastJSONEncoder.boxReuseIsSwitchedOn, "BERTH_SDK_BOX_REUSE turns the reuse off in this run")
+        try XCTSkipUnless(FastJSONEncoder.boxReuseIsSwitchedOn,
+                          "BERTH_SDK_BOX_REUSE or BERTH_SDK_NO_BOX_REUSE turns the reuse off in this run")
         encoder.setBoxReuse(false)               // forget boxes kept by earlier tests
         encoder.setBoxReuse(true)
         XCTAssertTrue(encoder.isReusingBoxes)

@@ -27,7 +27,8 @@ final class FastJSONEncoder: Encoder {
     // BoxReuse.swift (stored properties cannot live in an extension).
     /// True when keyed containers come from the kept boxes; set through
     /// `setBoxReuse`.
-    @exclusivity(unchecked) var isReusingBoxes = FastJSONEncoder.boxReuseIsSwitchedOn && FastJSONEncoder.boxReuseIsUsable
+    @exclusivity(unchecked) var isReusingBoxes =
+        FastJSONEncoder.boxReuseIsSwitchedOn && FastJSONEncoder.boxReuseIsUsable
     /// The key type, box and frame of each kept box.
     @exclusivity(unchecked) var boxKeyTypes: [ObjectIdentifier] = []
     @exclusivity(unchecked) var boxes: [AnyObject] = []

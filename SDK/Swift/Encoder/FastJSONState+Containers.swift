@@ -11,7 +11,8 @@
 // `__JSONEncoder`, `_JSONKeyedEncodingContainer`, `_JSONUnkeyedEncodingContainer`,
 // and JSONWriter.swift):
 //   - a value that encodes nothing: `{}` when nested, an error at the top
-//     level (`endSlot`: both via the fallback);
+//     level ("Top-level T did not encode any values.") (`endSlot`: both
+//     via the fallback);
 //   - two containers asked for by one value are merged, as
 //     `super.encode(to: encoder)` relies on (`openSlotContainer`: fallback);
 //   - a single-value container encodes once: JSONEncoder stops the process
@@ -19,8 +20,8 @@
 //     JSONEncoder (`claimSingleValue`);
 //   - containers stay writable as long as their encoder's tree exists, in
 //     any order (`enter`: a write a stream cannot place goes to the fallback);
-//   - JSONWriter refuses 512 levels of nesting (`pushFrame`: the fallback
-//     decides well before that depth).
+//   - JSONWriter refuses 512 levels of nesting (`maximumRecursionDepth`;
+//     `pushFrame`: the fallback decides well before that depth).
 
 import Foundation
 

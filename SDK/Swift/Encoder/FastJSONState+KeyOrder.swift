@@ -6,13 +6,16 @@
 // arrive out of order (a dictionary, or a struct whose properties are not
 // declared alphabetically) is reordered in place when it closes.
 //
-// Mirrors from JSONEncoder (swift-foundation, JSONWriter.swift, and
-// JSONEncoder.swift's `_JSONKeyedEncodingContainer`):
-//   - `.sortedKeys` on Linux compares keys by their UTF-8 bytes (memcmp,
-//     shorter first on a common prefix): `compareKeys`;
-//   - a key encoded twice keeps its last value: a duplicate met while
-//     sorting goes to the fallback (`sortObject`); a duplicate in keys that
-//     arrived in order is caught by the order check (equal is out of order);
+// Mirrors from JSONEncoder (swift-foundation, JSONWriter.swift,
+// `serializeObject`, and JSONEncoder.swift's `_JSONKeyedEncodingContainer`
+// with `JSONFuture.RefObject`):
+//   - `.sortedKeys` outside Apple's frameworks sorts keys by
+//     `key.utf8.lexicographicallyPrecedes`: their UTF-8 bytes, shorter
+//     first on a common prefix, as memcmp (`compareKeys`);
+//   - a key encoded twice keeps its last value (the object is a
+//     dictionary there): a duplicate met while sorting goes to the
+//     fallback (`sortObject`); a duplicate among keys that arrived in order
+//     is caught by the order check (equal counts as out of order);
 //   - keys are escaped like strings (StringWriting.swift) and sorted by
 //     their unescaped text: an object with more than one key and an escaped
 //     key goes to the fallback, since its bytes in the buffer do not sort

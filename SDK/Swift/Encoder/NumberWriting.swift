@@ -1,16 +1,18 @@
 // Numbers, booleans and null, as JSONEncoder writes them.
 //
-// Mirrors from JSONEncoder (swift-foundation, JSONEncoder.swift,
-// `__JSONEncoder.wrap(_:for:)` for floating point, and JSONWriter.swift):
+// Mirrors from JSONEncoder (swift-foundation, JSONEncoder.swift: the
+// containers' `encode` overloads, `__JSONEncoder.wrap`, and
+// `JSONEncoderValue.number(from:)` and `number(from:with:encoder:)`):
 //   - integers of every width as plain decimal digits; Int128 and UInt128
 //     through their `description` (the containers call `writeRaw`);
 //   - Double and Float as their `description` without a trailing ".0"
 //     (1.0 is `1`, -0.0 is `-0`, 1e21 is `1e+21`): `writeDouble`,
 //     `writeFloat`; other BinaryFloatingPoint types (Float16) encode
 //     themselves as a Float;
-//   - a non-finite Double or Float throws EncodingError.invalidValue under
-//     the default `.throw` strategy: here it abandons the stream, and the
-//     fallback throws JSONEncoder's own error (FastJSON+Fallback.swift);
+//   - a non-finite Double or Float throws EncodingError.invalidValue
+//     ("Unable to encode Double.nan directly in JSON.") under the default
+//     `.throw` strategy: here it abandons the stream, and the fallback
+//     throws JSONEncoder's own error, path included (FastJSON+Fallback.swift);
 //   - `true`, `false`, `null`.
 
 import Foundation

@@ -4,7 +4,8 @@
 // path byte by byte.
 //
 // Mirrors from JSONEncoder (swift-foundation, JSONWriter.swift,
-// `serializeString`, under `.withoutEscapingSlashes`):
+// `serializeString` and `serializeStringContents`, under
+// `.withoutEscapingSlashes`):
 //   - `"` and `\` escaped with a backslash; "/" left alone (the SDK's
 //     `.withoutEscapingSlashes`);
 //   - \b \f \n \r \t for those five control characters, `\u00XX` with
