@@ -33,7 +33,7 @@ public struct Response {
 
     /// The body as JSON bytes (empty means null), for tests: a route sends
     /// it through Answer.send, which writes the same bytes. Values are
-    /// written by the SDK's streaming encoder (FastJSONEncoder.swift): what
+    /// written by the SDK's streaming encoder (Encoder/): what
     /// `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]` gives,
     /// and its errors.
     func encodedBody() throws -> [UInt8] {

@@ -269,7 +269,7 @@ private struct NonFinite: Encodable {
 
 // MARK: - Tests
 
-final class UnitSDKEncoderTests: XCTestCase {
+class UnitSDKEncoderTests: XCTestCase {
     /// Encodes with both encoders and requires the same bytes; `fast` says
     /// whether the streaming writer must manage alone (true) or must hand
     /// the value to Foundation (false).
