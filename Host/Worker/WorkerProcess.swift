@@ -21,11 +21,6 @@ public enum WorkerProcess {
         }
     }
 
-    static let inherited = InheritedDescriptors.inWorker
-    /// Waits for the host until serving; the event loop then reads it
-    /// without waiting.
-    static let channel = WorkerChannelEnd(inherited.channel, waits: true)
-
     public static func run(_ options: Options) -> Never {
         // Die with the host, even if it is SIGKILLed; and if it already died
         // before this line, do not linger as an orphan.
@@ -160,37 +155,6 @@ public enum WorkerProcess {
             shutdownAndExit(plugin, code: 71)
         }
         shutdownAndExit(plugin, code: 0)
-    }
-
-    /// Tells the host the plugin loaded, with its routes.
-    private static func report(_ plugin: LoadedPlugin, _ options: Options) {
-        let routes = plugin.routes.map { ChannelRoute(method: $0.method, pattern: "\($0.pattern)", isPublic: $0.isPublic, scope: $0.scope) }
-        do {
-            try channel.send(.loaded(PluginReport(name: plugin.name, version: plugin.version, abi: plugin.abi, routes: routes)))
-        } catch let error as ChannelError {
-            fail("\(options.file): plugin \(plugin.name) cannot report its routes: \(error); declare fewer routes, or shorter patterns, scopes or version")
-        } catch {
-            Log.error("cannot reach the host: \(error)")
-            exit(72)
-        }
-    }
-
-    /// The host's next message, waiting for it, and the socket that came
-    /// with it; nil if the host closed the channel (it is gone, or stopped
-    /// this worker).
-    private static func receiveFromHost(_ options: Options) -> (HostMessage, FileDescriptor?)? {
-        do {
-            guard case .message(let message, let passed)? = try channel.receive(waiting: true) else { return nil }
-            return (message, passed)
-        } catch {
-            fail("\(options.file): cannot read the host's message: \(error)")
-        }
-    }
-
-    /// Reports a load failure to the host and exits.
-    private static func fail(_ reason: String) -> Never {
-        try? channel.send(.failed(reason: reason))
-        exit(3)
     }
 
     private static func shutdownAndExit(_ plugin: LoadedPlugin, code: Int32) -> Never {
