@@ -61,7 +61,7 @@ final class WorkerHandle {
         do {
             setup = try ChannelCodec.datagrams(HostMessage.setup(generation.settings.workerSetup))
         } catch {
-            throw SetupRefused(description: "\(PluginSettings.path(forPlugin: file)): \(error); keep config small and have init read large data from a file")
+            throw SetupRefused(description: "\(PluginSettings.path(forPlugin: file)): config is \(generation.settings.config.utf8.count) bytes and \(error); keep config small and have init read large data from a file")
         }
         let (hostEnd, workerEnd) = try UnixSocket.seqpacketPair()
         defer { workerEnd.close() }
