@@ -76,6 +76,6 @@ let package = Package(
 // main: libFuzzer's, linked in by --sanitize=fuzzer, drives it.
 if Context.environment["BERTH_FUZZ"] != nil {
     package.targets.append(.executableTarget(name: "BerthFuzz",
-                                             dependencies: ["BerthJSON", "BerthWire", "BerthRouter"],
+                                             dependencies: ["BerthJSON", "BerthWire", "BerthRouter", "BerthChannel"],
                                              path: "Fuzz/Sources"))
 }

@@ -1,13 +1,16 @@
 import BerthWire
 
-/// libFuzzer's entry: the input is what one client sends on a connection.
-/// It goes through the request path a worker runs (frame, parse the
-/// envelope, decode, route), and every step's promises are checked against
-/// independent references; a broken one aborts, which libFuzzer reports as a
-/// crash with the input saved.
+/// libFuzzer's entry: the input is what one client sends on a connection,
+/// or, when its first byte is one of ChannelChecks' selectors, what a
+/// worker sends the host on its channel. A client's bytes go through the
+/// request path a worker runs (frame, parse the envelope, decode, route),
+/// and every step's promises are checked against independent references; a
+/// broken one aborts, which libFuzzer reports as a crash with the input
+/// saved.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let stream = UnsafeBufferPointer(start: data, count: size)
+    if ChannelChecks.run(stream) { return 0 }
     ValidatorChecks.run(stream)
     for request in FramingChecks.run(stream) {
         let frame = UnsafeBufferPointer(rebasing: stream[request])
