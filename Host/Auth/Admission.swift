@@ -4,7 +4,7 @@ import BerthSupport
 import BerthWire
 
 /// What a route asks of the caller's token.
-public protocol GatedRoute {
+public protocol AdmissionRoute {
     /// Callable without a token.
     var isPublic: Bool { get }
     /// The bit of the scope the route needs (TokenTable.adminOnly on the
@@ -20,7 +20,7 @@ public protocol GatedRoute {
 /// word them the same way.
 public enum Admission {
     @inlinable
-    public static func admit<Target: GatedRoute>(
+    public static func admit<Target: AdmissionRoute>(
         _ request: IncomingRequest, router: Router<Target>, tokens: TokenTable,
         parameters: inout [Range<Int>], reply: borrowing ReplyContext, service: String
     ) -> Router<Target>.Route? {

@@ -1,9 +1,6 @@
-import BerthAuth
-import BerthControl
 import BerthPOSIX
 import BerthSupervisor
 import BerthSupport
-import BerthWire
 import Glibc
 
 /// `berth serve`: the host's whole life as one explicit sequence.

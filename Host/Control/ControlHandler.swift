@@ -24,7 +24,7 @@ public final class ControlHandler: RequestHandler {
 
     typealias Action = (_ parameters: [String], _ request: IncomingRequest, _ reply: borrowing ReplyContext) -> Answer
 
-    struct Route: GatedRoute {
+    struct Route: AdmissionRoute {
         let action: Action
         var isPublic: Bool { false }
         var requiredScopes: TokenTable.Scopes { TokenTable.adminOnly }

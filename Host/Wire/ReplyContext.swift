@@ -30,7 +30,9 @@ import BerthPOSIX
 /// handler returns without a status, PluginRequestHandler calls
 /// `deferReply()` on this context and binds the DeferredReply to that
 /// handle; an answer given through the handle before the handler returned
-/// is appended at once, like any answer. The plugin answers later from a
+/// completes that DeferredReply, which already waits until `handle` has
+/// returned (nothing may be appended while the handler runs: the watchdog
+/// may be reading the output, see `withUnsentOutput`). The plugin answers later from a
 /// callback on the worker's loop (a service call's completion, a timer):
 /// the handle's respond functions check the body as respond does today,
 /// call `succeed` or `fail`, and free the handle. Requests pipelined behind

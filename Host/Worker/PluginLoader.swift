@@ -9,7 +9,7 @@ import Glibc
 /// A plugin loaded into this worker and checked against the ABI.
 struct LoadedPlugin {
     /// A class, so routing hands out a reference instead of copying it.
-    final class RouteEntry: GatedRoute {
+    final class RouteEntry: AdmissionRoute {
         let method: HTTPMethod
         let pattern: RoutePattern
         let handler: berth_handler_fn
