@@ -49,7 +49,7 @@ enum ServeCommand {
         } catch {
             usageError("\(error)", help: Help.serve)
         }
-        configuration.executable = ChildProcess.currentExecutable()
+        configuration.executable = ChildProcess.pinnedExecutable()
         OpenFileLimit.raiseToHardLimit()
 
         do {

@@ -20,8 +20,10 @@ public enum ChildProcess {
     /// Starts `executable` with `arguments`. `descriptors[i]` becomes fd
     /// 3 + i in the child; every other fd above 2 is closed. Signal mask and
     /// dispositions are reset, since the parent blocks and ignores some.
+    /// `programName` is argv[0], what `ps` shows (the executable's path
+    /// unless given).
     public static func spawn(_ executable: String, _ arguments: [String], descriptors: [FileDescriptor],
-                             environment: [String]? = nil) throws -> pid_t {
+                             environment: [String]? = nil, programName: String? = nil) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -49,7 +51,7 @@ public enum ChildProcess {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let argv = ([programName ?? executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let envp = environment.map { $0.map { strdup($0) } + [nil] }
@@ -92,6 +94,21 @@ public enum ChildProcess {
     }
 
     /// This process's executable, for spawning workers of the same build.
+    /// A path that names this very binary for as long as the process
+    /// lives, even after the file it was started from is replaced (a
+    /// package upgrade renames a new berth over it): `/proc/PID/fd/N` of a
+    /// descriptor kept open on it, which a child resolves through the
+    /// parent's descriptor table while it execs. Workers must be the same
+    /// build as their host (the channel between them is versioned by
+    /// build, not by a schema). Falls back to the path when /proc is
+    /// missing.
+    public static func pinnedExecutable() -> String {
+        let fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return currentExecutable() }
+        // Never closed: the path must stay valid until the host exits.
+        return "/proc/\(getpid())/fd/\(fd)"
+    }
+
     public static func currentExecutable() -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlink("/proc/self/exe", &buffer, Int(PATH_MAX))

@@ -178,9 +178,9 @@ final class BerthHost {
 
     /// `environment` adds to (or overrides) TestEnvironment.berth.
     init(pluginsDirectory: String, runDirectory: String, extraArguments: [String] = [],
-         environment: [String: String] = [:]) throws {
+         environment: [String: String] = [:], executable: String = BuildProducts.berth) throws {
         self.runDirectory = runDirectory
-        process.executableURL = URL(fileURLWithPath: BuildProducts.berth)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["serve", "--plugins", pluginsDirectory, "--run-dir", runDirectory] + extraArguments
         process.environment = TestEnvironment.berth.merging(environment) { _, added in added }
         let pipe = Pipe()

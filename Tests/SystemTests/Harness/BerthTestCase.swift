@@ -37,9 +37,10 @@ class BerthTestCase: XCTestCase {
     /// first) and, unless told otherwise, waits for its "ready:" line.
     @discardableResult
     func startHost(_ extraArguments: [String] = [], pluginsDirectory: String? = nil,
-                   waitUntilReady: Bool = true, environment: [String: String] = [:]) throws -> BerthHost {
+                   waitUntilReady: Bool = true, environment: [String: String] = [:],
+                   executable: String = BuildProducts.berth) throws -> BerthHost {
         let host = try BerthHost(pluginsDirectory: pluginsDirectory ?? sandbox.plugins, runDirectory: sandbox.run,
-                                 extraArguments: extraArguments, environment: environment)
+                                 extraArguments: extraArguments, environment: environment, executable: executable)
         hosts.append(host)
         if waitUntilReady { try host.waitUntilReady() }
         return host
