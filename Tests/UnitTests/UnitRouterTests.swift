@@ -1,4 +1,4 @@
-import BerthRouter
+@testable import BerthRouter
 import BerthWire
 import XCTest
 
@@ -94,24 +94,10 @@ final class UnitRouterTests: XCTestCase {
                     XCTAssertEqual("\(error)", duplicate.map { "route \(method) \(pattern) duplicates \($0.0) \($0.1)" })
                     continue
                 }
-                let index = reference.firstIndex { pattern.isMoreSpecificForTests(than: $0.1) } ?? reference.endIndex
+                let index = reference.firstIndex { pattern.isMoreSpecific(than: $0.1) } ?? reference.endIndex
                 reference.insert((method, pattern, number), at: index)
             }
             XCTAssertEqual(router.routes.map(\.target), reference.map(\.2))
         }
-    }
-}
-
-extension RoutePattern {
-    /// RoutePattern.isMoreSpecific, which is internal, written again.
-    func isMoreSpecificForTests(than other: RoutePattern) -> Bool {
-        for (a, b) in zip(segments, other.segments) {
-            switch (a, b) {
-            case (.literal, .parameter): return true
-            case (.parameter, .literal): return false
-            default: continue
-            }
-        }
-        return segments.count > other.segments.count
     }
 }
