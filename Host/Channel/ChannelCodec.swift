@@ -3,6 +3,9 @@
 public protocol ChannelMessage: Equatable {
     /// The message's name, for logs and errors.
     var kind: String { get }
+    /// The largest encoded message of this direction either end accepts
+    /// (ChannelProtocol says why the two directions differ).
+    static var maximumBytes: Int { get }
     func encode(into writer: inout ChannelWriter)
     static func decode(from reader: inout ChannelReader) throws -> Self
 }
@@ -13,15 +16,15 @@ public enum ChannelCodec {
     public static func encode<Message: ChannelMessage>(_ message: Message) throws -> [UInt8] {
         var writer = ChannelWriter()
         message.encode(into: &writer)
-        guard !writer.overflowed, writer.bytes.count <= ChannelProtocol.maximumMessageBytes else {
-            throw ChannelError.tooLarge(kind: message.kind, bytes: writer.bytes.count)
+        guard !writer.overflowed, writer.bytes.count <= Message.maximumBytes else {
+            throw ChannelError.tooLarge(kind: message.kind, bytes: writer.bytes.count, limit: Message.maximumBytes)
         }
         return writer.bytes
     }
 
     public static func decode<Message: ChannelMessage>(_ bytes: [UInt8], as type: Message.Type = Message.self) throws -> Message {
-        guard bytes.count <= ChannelProtocol.maximumMessageBytes else {
-            throw ChannelError.tooLarge(kind: "received", bytes: bytes.count)
+        guard bytes.count <= Message.maximumBytes else {
+            throw ChannelError.tooLarge(kind: "received", bytes: bytes.count, limit: Message.maximumBytes)
         }
         var reader = ChannelReader(bytes)
         let message = try Message.decode(from: &reader)

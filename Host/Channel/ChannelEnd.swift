@@ -13,7 +13,7 @@ import BerthPOSIX
 public final class ChannelEnd<Incoming: ChannelMessage, Outgoing: ChannelMessage> {
     public let fd: FileDescriptor
     private let waits: Bool
-    private var reassembler = ChannelReassembler()
+    private var reassembler = ChannelReassembler(limit: Incoming.maximumBytes)
     private var queue = OutgoingDatagrams()
     /// One datagram's room, allocated once per channel.
     private var buffer = [UInt8](repeating: 0, count: ChannelProtocol.datagramBytes)
@@ -29,10 +29,9 @@ public final class ChannelEnd<Incoming: ChannelMessage, Outgoing: ChannelMessage
         self.waits = waits
     }
 
-    deinit {
-        queue.removeAll()
-        reassembler.reset()
-    }
+    /// The end owns its descriptor: nothing else closes it, and an end
+    /// dropped without `close()` must not leak it.
+    deinit { close() }
 
     public enum Received {
         /// A whole message, and the descriptor that came with it.
@@ -53,6 +52,8 @@ public final class ChannelEnd<Incoming: ChannelMessage, Outgoing: ChannelMessage
 
     /// Sends datagrams made earlier by ChannelCodec.datagrams.
     public func send(datagrams: [[UInt8]], passing: FileDescriptor? = nil) throws {
+        // After close the number may be another file's: never write to it.
+        guard isOpen else { throw ChannelError.closed }
         var passing = passing
         for datagram in datagrams {
             if queue.isEmpty, try datagram.withUnsafeBytes({ try UnixSocket.sendMessage(fd, $0, passing: passing, wait: waits) }) {
@@ -69,6 +70,7 @@ public final class ChannelEnd<Incoming: ChannelMessage, Outgoing: ChannelMessage
 
     /// Sends queued datagrams until the socket is full or the queue empty.
     public func flush() throws {
+        guard isOpen else { throw ChannelError.closed }
         while let (datagram, passing) = queue.first {
             guard try datagram.withUnsafeBytes({ try UnixSocket.sendMessage(fd, $0, passing: passing, wait: waits) }) else { break }
             queue.removeFirst()
@@ -82,7 +84,17 @@ public final class ChannelEnd<Incoming: ChannelMessage, Outgoing: ChannelMessage
     /// waiting). Throws if the other end sent something this build cannot
     /// read, or a queued send failed; the channel is then of no more use.
     public func receive(waiting: Bool) throws -> Received? {
-        while true {
+        var budget = ChannelReadBudget.unbounded
+        return try receive(waiting: waiting, within: &budget)
+    }
+
+    /// The same, reading no more than `budget` allows and taking what it
+    /// reads from it: nil also when it is spent, with any part of a message
+    /// kept for the next call, as when the rest has not arrived yet.
+    public func receive(waiting: Bool, within budget: inout ChannelReadBudget) throws -> Received? {
+        guard isOpen else { throw ChannelError.closed }
+        while !budget.isSpent {
+            budget.datagrams -= 1
             let result = try buffer.withUnsafeMutableBytes { try UnixSocket.receiveMessage(fd, into: $0, wait: waiting) }
             switch result {
             case .wouldBlock:
@@ -96,6 +108,7 @@ public final class ChannelEnd<Incoming: ChannelMessage, Outgoing: ChannelMessage
                     try reassembler.add(UnsafeRawBufferPointer(rebasing: $0[..<count]), passing: passed)
                 }
                 if let (bytes, passed) = whole {
+                    budget.messages -= 1
                     do {
                         return .message(try ChannelCodec.decode(bytes, as: Incoming.self), passed: passed)
                     } catch {
@@ -105,6 +118,8 @@ public final class ChannelEnd<Incoming: ChannelMessage, Outgoing: ChannelMessage
                 }
             }
         }
+        // Spent: the rest stays in the socket, which stays readable.
+        return nil
     }
 
     /// Whether a message has begun arriving and not ended.
@@ -116,6 +131,8 @@ public final class ChannelEnd<Incoming: ChannelMessage, Outgoing: ChannelMessage
     /// input (or the other end closed, or a queued send failed), and
     /// queued output is flushed when there is room.
     public func attach(to loop: EventLoop, readable: @escaping () -> Void) throws {
+        // A closed end's number may be reused: epoll would watch another file.
+        guard isOpen else { throw ChannelError.closed }
         self.loop = loop
         watchingWritable = hasQueuedOutput
         try loop.register(fd, watchingWritable ? [.readable, .writable] : .readable) { [weak self] events in

@@ -36,8 +36,12 @@ public enum ChannelFraming {
 public struct ChannelReassembler {
     private var partial: [UInt8] = []
     private var passed: FileDescriptor?
+    /// The largest message it joins: the incoming direction's limit.
+    private let limit: Int
 
-    public init() {}
+    public init(limit: Int = ChannelProtocol.maximumMessageBytes) {
+        self.limit = limit
+    }
 
     /// Whether a message has begun and not ended.
     public var isPartial: Bool { !partial.isEmpty || passed != nil }
@@ -58,10 +62,10 @@ public struct ChannelReassembler {
             reset()
             throw ChannelError.datagramTooLarge
         }
-        guard partial.count + datagram.count - 1 <= ChannelProtocol.maximumMessageBytes else {
+        guard partial.count + datagram.count - 1 <= limit else {
             let size = partial.count + datagram.count - 1
             reset()
-            throw ChannelError.tooLarge(kind: "incoming", bytes: size)
+            throw ChannelError.tooLarge(kind: "incoming", bytes: size, limit: limit)
         }
         partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: datagram[1...]))
         guard header == ChannelFraming.last else { return nil }

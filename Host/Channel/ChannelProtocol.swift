@@ -25,12 +25,15 @@
 /// Framing (ChannelFraming): a message is cut into datagrams of at most
 /// `datagramBytes`, each a header byte (`more` or `last`) and a piece of the
 /// message. The receiver joins the pieces, so a message of any size up to
-/// `maximumMessageBytes` passes whole; a larger one is refused by the sender
-/// and by the receiver with an error naming the limit, never cut. A socket
+/// its direction's limit (`maximumMessageBytes` from the host,
+/// `maximumWorkerMessageBytes` from a worker) passes whole; a larger one is
+/// refused by the sender and by the receiver with an error naming the
+/// limit, never cut. A socket
 /// passed with a message travels on its first datagram.
 ///
-/// The host never waits on a worker: it reads only what is ready, keeping a
-/// partial message per worker, and queues what a worker has no room for
+/// The host never waits on a worker: it reads only what is ready, and at
+/// most a `ChannelReadBudget` of it per wakeup so one busy worker cannot
+/// hold the host's thread, keeping a partial message per worker, and queues what a worker has no room for
 /// until the channel is writable (ChannelEnd). A worker waits on the host
 /// until it serves, then reads the channel from its event loop like the host.
 /// The watchdog thread's report is encoded by ChannelCodec when the worker
@@ -41,6 +44,14 @@ public enum ChannelProtocol {
     /// A datagram's size limit: well under the socket's send buffer
     /// (net.core.wmem_default, 208 KiB here), so one always fits.
     public static let datagramBytes = 32 * 1024
-    /// The largest message either side sends or accepts.
+    /// The largest message the host sends (HostMessage): a setup carries
+    /// the plugin's config, which may be this large.
     public static let maximumMessageBytes = 64 * 1024 * 1024
+    /// The largest message a worker sends (WorkerMessage). Smaller than
+    /// the host's because the host buffers a partial one per worker, and
+    /// the plugin's code runs in the worker and can write to the channel's
+    /// descriptor itself: a plugin cannot make the host hold more than this
+    /// per worker. Still far above what a worker needs (a `loaded` with
+    /// 10,000 routes is about 300 KiB).
+    public static let maximumWorkerMessageBytes = 16 * 1024 * 1024
 }

@@ -2,6 +2,9 @@ import BerthWire
 
 /// Each worker message as a type byte and its fields, in this order.
 extension WorkerMessage: ChannelMessage {
+    /// Tighter than the host's: the host buffers it (see ChannelProtocol).
+    public static var maximumBytes: Int { ChannelProtocol.maximumWorkerMessageBytes }
+
     private enum Tag: UInt8 {
         case loaded = 1, failed, timeout, tokensApplied
     }

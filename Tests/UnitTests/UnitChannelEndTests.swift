@@ -109,4 +109,80 @@ final class UnitChannelEndTests: XCTestCase {
             XCTAssertEqual(($0 as? Errno)?.code, EMSGSIZE, "\($0)")
         }
     }
+
+    /// A closed end refuses everything with an error that says so, never
+    /// touching a descriptor number that may now be another file's.
+    func testAClosedEndRefusesEverything() throws {
+        host.close()
+        XCTAssertThrowsError(try host.send(.tokens([]))) { XCTAssertEqual($0 as? ChannelError, .closed, "\($0)") }
+        XCTAssertThrowsError(try host.flush()) { XCTAssertEqual($0 as? ChannelError, .closed, "\($0)") }
+        XCTAssertThrowsError(try host.receive(waiting: false)) { XCTAssertEqual($0 as? ChannelError, .closed, "\($0)") }
+        let loop = try EventLoop()
+        XCTAssertThrowsError(try host.attach(to: loop) { XCTFail("a closed end was watched") }) {
+            XCTAssertEqual($0 as? ChannelError, .closed)
+            XCTAssertEqual("\($0)", "the channel is closed (the worker is stopping or gone); a new worker gets a new channel")
+        }
+    }
+
+    /// An end dropped without close() closes its descriptor, exactly once.
+    func testAnEndDroppedWithoutCloseClosesItsDescriptor() throws {
+        let (one, other) = try UnixSocket.seqpacketPair()
+        defer { other.close() }
+        var end: HostChannelEnd? = HostChannelEnd(one, waits: false)
+        XCTAssertNotEqual(fcntl(one.rawValue, F_GETFD), -1)
+        end = nil
+        XCTAssertNil(end)
+        XCTAssertEqual(fcntl(one.rawValue, F_GETFD), -1, "the dropped end leaked its descriptor")
+        XCTAssertEqual(errno, EBADF)
+    }
+
+    /// One read takes at most its budget (64 messages a wakeup on the host);
+    /// the rest waits in the socket, whole, for the next one.
+    func testAReadStopsAtItsBudgetAndTheNextTakesTheRest() throws {
+        for _ in 0..<100 { try worker.send(.tokensApplied) }
+        func drain(_ budget: ChannelReadBudget) throws -> Int {
+            var budget = budget
+            var count = 0
+            while case .message(.tokensApplied, nil)? = try host.receive(waiting: false, within: &budget) { count += 1 }
+            return count
+        }
+        XCTAssertEqual(ChannelReadBudget.perWakeup.messages, 64)
+        XCTAssertEqual(try drain(.perWakeup), 64)
+        XCTAssertEqual(try drain(.perWakeup), 36)
+        XCTAssertEqual(try drain(.perWakeup), 0)
+
+        // A budget spent halfway through a message keeps the part read.
+        let long = WorkerMessage.failed(reason: String(repeating: "x", count: 100_000))
+        try worker.send(long)
+        var budget = ChannelReadBudget(messages: 64, datagrams: 2)
+        XCTAssertNil(try host.receive(waiting: false, within: &budget))
+        XCTAssertTrue(host.hasPartialInput)
+        budget = .perWakeup
+        guard case .message(long, nil)? = try host.receive(waiting: false, within: &budget) else { return XCTFail() }
+    }
+
+    /// What a worker sends is bounded tighter than what the host sends
+    /// (the plugin's own code can write to the channel): the host's end
+    /// refuses a message growing past 16 MiB, naming the limit.
+    func testTheHostRefusesAWorkerMessageOverTheWorkersLimit() throws {
+        let limit = ChannelProtocol.maximumWorkerMessageBytes
+        XCTAssertEqual(limit, 16 << 20)
+        let piece = [UInt8(ascii: "M")] + [UInt8](repeating: 0, count: ChannelProtocol.datagramBytes - 1)
+        var refused: Error?
+        var sent = 0
+        while refused == nil, sent <= limit {
+            _ = try piece.withUnsafeBytes { try UnixSocket.sendMessage(worker.fd, $0) }
+            sent += piece.count - 1
+            do {
+                let received = try host.receive(waiting: false)
+                XCTAssertNil(received)
+            } catch {
+                refused = error
+            }
+        }
+        XCTAssertEqual(refused as? ChannelError, .tooLarge(kind: "incoming", bytes: sent, limit: limit))
+        XCTAssertEqual(sent, (limit / (piece.count - 1) + 1) * (piece.count - 1), "refused at the first datagram past the limit")
+        XCTAssertEqual(refused.map { "\($0)" }, "the incoming message is \(sent) bytes, over the channel's limit of \(limit) bytes (16 MiB)")
+        XCTAssertFalse(host.hasPartialInput)
+    }
 }

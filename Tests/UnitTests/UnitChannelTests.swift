@@ -162,4 +162,20 @@ final class UnitChannelTests: XCTestCase {
                                         stats: FileDescriptor(rawValue: 12))
         XCTAssertEqual(host.spawnOrder.map(\.rawValue), [40, 9, 12])
     }
+
+    /// Each direction has its own limit: a worker's messages 16 MiB (the
+    /// host buffers them), the host's 64 MiB (a plugin's config).
+    func testAWorkersMessagesHaveTheirOwnSmallerLimit() throws {
+        let workerLimit = ChannelProtocol.maximumWorkerMessageBytes
+        let failed = WorkerMessage.failed(reason: String(repeating: "x", count: workerLimit))
+        XCTAssertThrowsError(try ChannelCodec.encode(failed)) {
+            XCTAssertEqual("\($0)", "the failed message is \(workerLimit + 5) bytes, over the channel's limit of \(workerLimit) bytes (16 MiB)")
+        }
+        XCTAssertThrowsError(try ChannelCodec.decode([UInt8](repeating: 2, count: workerLimit + 1), as: WorkerMessage.self)) {
+            XCTAssertEqual($0 as? ChannelError, .tooLarge(kind: "received", bytes: workerLimit + 1, limit: workerLimit))
+        }
+        // The host's own messages keep the larger limit.
+        let setup = HostMessage.setup(WorkerSetup(config: [UInt8](repeating: 0x20, count: workerLimit)))
+        XCTAssertEqual(try ChannelCodec.decode(try ChannelCodec.encode(setup), as: HostMessage.self), setup)
+    }
 }
