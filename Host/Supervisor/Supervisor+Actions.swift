@@ -21,13 +21,18 @@ extension Supervisor {
     private func execute(_ action: SlotAction, _ slot: PluginSlot) {
         switch action {
         case .spawn(let generation, let instance):
+            // An action list may hold a spawn after an action that failed its
+            // generation (a worker that could not be started): start nothing
+            // for a generation that no longer loads or serves.
+            guard slot.machine.generation(generation)?.isLive == true else { return }
             spawn(slot, generation, instance: instance)
         case .serve(let pid, let generation, let name):
             serve(slot, pid: pid, generation: generation, name: name)
         case .stop(let pid):
             if let worker = slot.workers[pid] { stop(worker) }
         case .kill(let pid):
-            ChildProcess.signal(pid, SIGKILL)
+            // Only a worker not yet reaped: a reaped pid may be reused.
+            if let worker = slot.workers[pid], !worker.reaped { ChildProcess.signal(pid, SIGKILL) }
         case .sendTokens(let pid):
             sendTokens(slot, pid)
         case .openUnavailable(let reason):
@@ -65,7 +70,7 @@ extension Supervisor {
 
     private func sendTokens(_ slot: PluginSlot, _ pid: pid_t) {
         // A closed channel: the worker is going; its exit ends the wait.
-        guard let worker = slot.workers[pid], worker.channelOpen else { return }
+        guard let worker = slot.workers[pid], worker.channel.isOpen else { return }
         do {
             try worker.channel.send(tokensMessage())
         } catch {

@@ -8,11 +8,15 @@ extension Supervisor {
     public func reapChildren() {
         for (pid, exit, cpuSeconds) in ChildProcess.reapAll() {
             guard let (slot, worker) = workersByPID.removeValue(forKey: pid) else { continue }
+            // Before its last messages are read: what they lead to (a stop,
+            // a kill for a broken channel) must not signal a pid that may
+            // already be another process's.
+            worker.reaped = true
             // SIGCHLD can be handled before the worker's last message (why
             // it failed to load) has been read: read what is left first.
             // Only what is there: a descendant holding the worker's end
             // open must not make the host wait.
-            channelReadable(slot, worker)
+            channelReadable(slot, worker, budget: .atExit)
             closeChannel(worker)
             slot.workers[pid] = nil
             slot.history.add(worker.stats.snapshot())

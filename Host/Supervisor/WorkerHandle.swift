@@ -18,14 +18,18 @@ final class WorkerHandle {
     /// Told to finish in-flight requests and exit (its state otherwise is
     /// the slot machine's `WorkerRecord`).
     var stopping = false
-    var channelOpen = true
+    /// Waited for: its pid may now be another process's, so it is never
+    /// signalled again.
+    var reaped = false
     /// Set when the worker broke a limit (its watchdog reported a timeout,
     /// or the host stopped it), so its exit is told as that.
     var breach: LimitBreach?
     /// What it reported once it loaded the plugin, kept until it is served.
-    var loaded: LoadedPlugin?
+    var loaded: PluginReport?
 
-    private init(pid: pid_t, channel: HostChannelEnd, stats: SharedStats, generation: Generation, instance: Int) {
+    /// The host makes them with `spawn`; unit tests make them directly to
+    /// drive the executor without a process.
+    init(pid: pid_t, channel: HostChannelEnd, stats: SharedStats, generation: Generation, instance: Int) {
         self.pid = pid
         self.channel = channel
         self.stats = stats
