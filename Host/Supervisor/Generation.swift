@@ -18,8 +18,8 @@ final class Generation {
     let fingerprint: String
     let createdAt = Clock.wallSeconds()
 
-    /// As the last worker that began serving reported them.
-    var version: String?
+    /// As the last worker that began serving reported them, for status
+    /// (the version is the machine's: GenerationRecord).
     var abi: String?
     var routes: [PluginSlot.RouteInfo] = []
 

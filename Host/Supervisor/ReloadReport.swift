@@ -35,5 +35,8 @@ struct ReloadRequest {
     /// nil: rescan the whole folder; otherwise only these files, restarted.
     var restartOnly: Set<String>?
     var reason: String
+    /// The host's start, not a reload: nothing is announced, and the tokens
+    /// file just loaded is not read again.
+    var isStart = false
     var done: (ReloadReport) -> Void
 }

@@ -17,7 +17,7 @@ struct ReloadRun {
     }
 
     /// The start of the host, not a reload: nothing is announced.
-    var isStart: Bool { requests.contains { $0.reason == "start" } }
+    var isStart: Bool { requests.contains(where: \.isStart) }
 
     /// Files to start afresh even if unchanged.
     var forced: Set<String> { requests.reduce(into: Set()) { $0.formUnion($1.restartOnly ?? []) } }

@@ -61,7 +61,7 @@ public final class Supervisor {
     /// reload that cannot read it fails and leaves everything running).
     public func start(settled: @escaping (ReloadReport) -> Void) throws {
         _ = try Files.list(configuration.pluginsDirectory)
-        request(ReloadRequest(restartOnly: nil, reason: "start", done: settled))
+        request(ReloadRequest(restartOnly: nil, reason: "start", isStart: true, done: settled))
     }
 
     public var isReloading: Bool { activeReload != nil }

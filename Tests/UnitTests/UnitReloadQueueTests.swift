@@ -64,4 +64,12 @@ final class UnitReloadQueueTests: XCTestCase {
         run.scanning = false
         XCTAssertTrue(run.isComplete)
     }
+
+    /// Only the host's own start is one: not a reload whose reason merely
+    /// reads "start" (a `berth reload` could be asked for with any reason).
+    func testOnlyTheHostsStartIsAStartWhateverTheReasonSays() {
+        XCTAssertFalse(ReloadRun([request("start")]).isStart)
+        XCTAssertTrue(ReloadRun([ReloadRequest(restartOnly: nil, reason: "start", isStart: true, done: { _ in })]).isStart)
+        XCTAssertFalse(ReloadRun([request("SIGHUP")]).isStart)
+    }
 }

@@ -27,7 +27,8 @@ enum SlotEvent {
     case workerServing(pid: Int32, name: String, version: String?)
     /// The worker could not load the plugin.
     case workerFailed(pid: Int32, reason: String)
-    /// The worker was reaped. `breach` is the limit it broke, if any.
+    /// The worker was reaped; its `WorkerExit` says how it ended, and the
+    /// limit it broke, if any.
     case workerExited(pid: Int32, WorkerExit)
 
     /// The tokens file changed: every serving worker must get the new table.
