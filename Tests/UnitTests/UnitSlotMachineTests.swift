@@ -29,6 +29,15 @@ final class UnitSlotMachineTests: XCTestCase {
         XCTAssertEqual(driver.machine.name, "greeter")
     }
 
+    func testASecondLoadedFromAServingWorkerIsIgnored() {
+        var driver = SlotMachineDriver()
+        let pid = driver.bringUp("v1").pids[0]
+        let actions = driver.feed(.workerLoaded(pid: pid, name: "greeter", problem: nil))
+        XCTAssertFalse(actions.contains { if case .serve = $0 { return true } else { return false } }, "\(actions)")
+        XCTAssertEqual(actions.count, 1, "only a warning: \(actions)")
+        XCTAssertEqual(driver.machine.state, .running)
+    }
+
     func testAnUnchangedFileKeepsItsWorkersAndSettlesAtOnce() {
         var driver = SlotMachineDriver()
         _ = driver.bringUp("v1")

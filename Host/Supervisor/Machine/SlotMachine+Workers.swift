@@ -11,6 +11,14 @@ extension SlotMachine {
 
     mutating func workerLoaded(_ pid: Int32, _ loadedName: String, _ problem: String?, _ actions: inout [SlotAction]) {
         guard let number = generationNumber(of: pid), let record = generation(number) else { return }
+        // Only a plugin writing to the channel itself says "loaded" again:
+        // it has its socket already, and a second one is not handed out.
+        if let phase = worker(pid)?.phase, phase != .loading {
+            if phase == .serving {
+                actions.append(.log(LogLine(level: .warn, message: "worker \(pid) reported loading the plugin again while serving; ignored (a plugin must not write to descriptor 3, the host's channel)", plugin: name)))
+            }
+            return
+        }
         guard record.isLive, lifecycle == .active else {
             // Too late: its generation is going away, or the host is.
             guard worker(pid)?.phase != .stopping else { return }
