@@ -2,7 +2,7 @@ import BerthAuth
 
 /// Each host message as a type byte and its fields, in this order.
 extension HostMessage: ChannelMessage {
-    /// A plugin's config rides on setup (README: up to 64 MiB).
+    /// A plugin's config rides on setup (docs/operating.md: up to 64 MiB).
     public static var maximumBytes: Int { ChannelProtocol.maximumMessageBytes }
 
     private enum Tag: UInt8 {

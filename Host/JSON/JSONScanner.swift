@@ -3,7 +3,7 @@ import Glibc
 /// A validating JSON scanner over raw bytes that finds where values start
 /// and end without building them. The request path uses it instead of
 /// Foundation: a round trip on a Unix socket costs a few microseconds, and
-/// JSONSerialization would cost more than that (see README, Performance).
+/// JSONSerialization would cost more than that (see docs/performance.md).
 public struct JSONScanner {
     public struct Failure: Error {
         public let message: String

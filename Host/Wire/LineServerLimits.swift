@@ -4,7 +4,7 @@ import BerthSupport
 extension LineServer {
     /// What a server allows each client, and how many clients: plugin
     /// settings and `berth serve` flags for workers, fixed for the control
-    /// socket. The README's "Limits on clients" explains each.
+    /// socket. "Limits on clients" in docs/operating.md explains each.
     public struct Limits {
         /// A request larger than this is answered 413 and the connection closed.
         public var maxRequestBytes = 1 << 20
