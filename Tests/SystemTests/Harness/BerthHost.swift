@@ -9,8 +9,14 @@ struct HarnessError: Error, CustomStringConvertible {
 
 /// The products `swift test` built, found next to the test bundle so the
 /// suite always runs the binaries of the same build it was compiled with.
+/// BERTH_TEST_PRODUCTS=DIR runs the suite against the berth and example
+/// plugins in DIR instead: that is how a regression test is shown to fail
+/// on an older build (docs/testing.md).
 enum BuildProducts {
     static let directory: String = {
+        if let override = ProcessInfo.processInfo.environment["BERTH_TEST_PRODUCTS"], !override.isEmpty {
+            return override
+        }
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         return (executable as NSString).deletingLastPathComponent
