@@ -21,13 +21,20 @@ extension LineServer {
         public var maxConnections = 10_000
         public init() {}
 
-        /// Descriptors a worker keeps for itself and its plugin.
-        static let reservedDescriptors = 64
+        /// Descriptors a worker keeps for itself and its plugin: half its
+        /// open-file limit, at least 12 (the worker's own 9, one for the
+        /// connection it accepts only to answer 503, and two for the plugin)
+        /// and at most 64. A fixed 64 left the smallest `open_files` (16)
+        /// one connection; now 16 serves 4, 32 serves 16, 128 and more
+        /// serve all but 64 (docs/operating.md, "Resource limits").
+        static func reservedDescriptors(openFiles: Int) -> Int {
+            min(64, max(12, openFiles / 2))
+        }
 
         /// Caps maxConnections to what the open-file limit allows, so a
         /// full worker answers 503 instead of failing accept(2) with EMFILE.
         public mutating func fitMaxConnections(toOpenFileLimit openFiles: Int, plugin: String?) {
-            let room = max(1, openFiles - Limits.reservedDescriptors)
+            let room = max(1, openFiles - Limits.reservedDescriptors(openFiles: openFiles))
             guard maxConnections > room else { return }
             Log.warn("max_connections \(maxConnections) exceeds what the open-file limit of \(openFiles) allows; serving at most \(room) connections (raise the hard limit: LimitNOFILE= under systemd, ulimit -Hn in a shell)", plugin: plugin)
             maxConnections = room

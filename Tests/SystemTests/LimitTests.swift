@@ -78,6 +78,33 @@ final class E2ELimitTests: BerthTestCase {
         XCTAssertGreaterThan(jsonInt(answer.dataObject?["opened"]) ?? 0, 20, answer.line)
     }
 
+    /// `open_files` at its documented minimum (16) serves several clients
+    /// at once (4: the worker keeps 12 for itself and its plugin), not one.
+    func testTheSmallestOpenFilesLimitServesSeveralConnectionsAtOnce() throws {
+        try sandbox.install(BuildProducts.cecho)
+        try #"{"limits": {"open_files": 16}}"#.write(toFile: sandbox.plugins + "/libCEchoPlugin.json", atomically: true, encoding: .utf8)
+        try startHost()
+        let worker = try workerPID("cecho")
+        var held: [WireConnection] = []
+        for number in 1...4 {
+            let connection = try connect("cecho")
+            // A refused client's write may find the connection closed
+            // already; the 503 line still waits to be read.
+            try? connection.write(WireRequest.line("GET", "/ping") + "\n")
+            let answer = try connection.readResponse()
+            XCTAssertEqual(answer.status, 200, "connection \(number) of 4 with open_files 16: \(answer.line)")
+            held.append(connection)
+        }
+        // All four are held open and served at once.
+        for connection in held { XCTAssertEqual(try connection.call("GET", "/ping").status, 200) }
+        // The next is told why at once, and the worker is not stopped for
+        // its descriptors: it used only what it kept for that.
+        let refused = try connect("cecho").readResponse()
+        XCTAssertEqual(refused.errorCode, "too_many_connections", refused.line)
+        XCTAssertEqual(try workerPID("cecho"), worker)
+        XCTAssertEqual(jsonInt(try plugin("cecho", in: try status())["restarts"]), 0)
+    }
+
     func testABadLimitIsRefusedWithWhere() throws {
         try PluginBuilder.build(TestPlugins.greedy, fileName: "libgreedy.so", into: sandbox.plugins)
         try "{\n  \"limits\": {\"memroy_mb\": 64}\n}".write(toFile: sandbox.plugins + "/libgreedy.json", atomically: true, encoding: .utf8)
