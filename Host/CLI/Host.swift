@@ -12,7 +12,7 @@ final class Host {
     private let configuration: Configuration
     private let signals: SignalChannel
     private let loop: EventLoop
-    private let pidFile: FileDescriptor
+    private let pidFile: PidFile
     private let supervisor: Supervisor
     private let controlListener: FileDescriptor
     private let control: LineServer
@@ -28,17 +28,24 @@ final class Host {
         loop = try EventLoop()
 
         try Files.makeDirectory(configuration.runDirectory, mode: 0o700)
-        pidFile = try Host.lockPidFile(configuration.pidFilePath, runDirectory: configuration.runDirectory)
-        let token = try AuthToken.loadOrCreate(runDirectory: configuration.runDirectory)
+        pidFile = try PidFile.lock(configuration.pidFilePath, runDirectory: configuration.runDirectory)
+        let token: AuthToken
         var scopedTokens: [ScopedToken] = []
-        if let path = configuration.tokensFile {
-            scopedTokens = try TokenFile.load(path, admin: token)
-            Log.info("tokens: \(scopedTokens.count) scoped token(s) from \(path)")
+        do {
+            token = try AuthToken.loadOrCreate(runDirectory: configuration.runDirectory)
+            if let path = configuration.tokensFile {
+                scopedTokens = try TokenFile.load(path, admin: token)
+                Log.info("tokens: \(scopedTokens.count) scoped token(s) from \(path)")
+            }
+            try UnixSocket.replaceIfStale(configuration.controlSocketPath)
+            controlListener = try UnixSocket.listen(at: configuration.controlSocketPath, mode: 0o660)
+        } catch {
+            // A host that does not start leaves no berth.pid behind.
+            pidFile.release()
+            throw RunDirectory.explainWriteFailure(error, in: configuration.runDirectory)
         }
         supervisor = Supervisor(loop: loop, configuration: configuration, token: token, scopedTokens: scopedTokens)
 
-        try UnixSocket.replaceIfStale(configuration.controlSocketPath)
-        controlListener = try UnixSocket.listen(at: configuration.controlSocketPath, mode: 0o660)
         let handler = ControlHandler(supervisor: supervisor, configuration: configuration)
         // A few operators and scripts with small requests; the timeouts keep
         // their defaults (a POST /reload waiting for its answer is not idle).
@@ -56,20 +63,6 @@ final class Host {
                       + report.failed.map { "; \($0.0): \($0.1)" }.joined(), nil)
             SystemdNotifier.ready()
         }
-    }
-
-    /// Only one host per run directory: the pid file is locked for the
-    /// host's whole life, so a second `berth serve` finds out at once.
-    static func lockPidFile(_ path: String, runDirectory: String) throws -> FileDescriptor {
-        let fd = try FileDescriptor.open(path, O_RDWR | O_CREAT, mode: 0o644)
-        if flock(fd.rawValue, LOCK_EX | LOCK_NB) != 0 {
-            let holder = (try? fd.readAll()).map { String(decoding: $0, as: UTF8.self).trimmingWhitespace() } ?? "?"
-            fd.close()
-            throw Errno(EADDRINUSE, "another berth (pid \(holder)) is serving \(runDirectory); stop it first or use another --run-dir")
-        }
-        _ = ftruncate(fd.rawValue, 0)
-        try fd.writeAll("\(getpid())\n")
-        return fd
     }
 
     func run() -> Int32 {
@@ -137,8 +130,7 @@ final class Host {
         controlListener.close()
         control.closeAll()
         supervisor.shutdown { [unowned self] in
-            Files.remove(self.configuration.pidFilePath)
-            self.pidFile.close()
+            self.pidFile.release()
             self.loop.stop()
         }
     }

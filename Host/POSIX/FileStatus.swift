@@ -6,15 +6,46 @@ public struct FileStatus {
     /// Permission bits only (e.g. 0o600).
     public let permissions: mode_t
     public let owner: uid_t
+    public let group: gid_t
     public let size: Int
     public let isRegularFile: Bool
+    public let isDirectory: Bool
+    public let isSymbolicLink: Bool
+    /// Device and inode: which file this is, whatever names it has now.
+    public let identity: FileIdentity
+
+    init(_ info: stat) {
+        let type = info.st_mode & S_IFMT
+        permissions = info.st_mode & 0o7777
+        owner = info.st_uid
+        group = info.st_gid
+        size = Int(info.st_size)
+        isRegularFile = type == S_IFREG
+        isDirectory = type == S_IFDIR
+        isSymbolicLink = type == S_IFLNK
+        identity = FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+
+    /// lstat: a symbolic link is described, not followed. nil if nothing
+    /// has that name (ENOENT); other failures throw.
+    public static func ofLink(_ path: String) throws -> FileStatus? {
+        var info = stat()
+        if lstat(path, &info) == 0 { return FileStatus(info) }
+        if errno == ENOENT { return nil }
+        throw Errno.current("lstat(\(path))")
+    }
+}
+
+/// A file's device and inode number.
+public struct FileIdentity: Equatable {
+    public let device: UInt64
+    public let inode: UInt64
 }
 
 extension FileDescriptor {
     public func status() throws -> FileStatus {
         var info = stat()
         _ = try syscall("fstat") { fstat(rawValue, &info) }
-        return FileStatus(permissions: info.st_mode & 0o7777, owner: info.st_uid, size: Int(info.st_size),
-                          isRegularFile: info.st_mode & S_IFMT == S_IFREG)
+        return FileStatus(info)
     }
 }

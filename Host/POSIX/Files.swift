@@ -18,7 +18,13 @@ public enum Files {
         let temporary = "\(path).tmp.\(getpid())"
         let fd = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
         do {
-            try fd.writeAll(bytes)
+            do {
+                try fd.writeAll(bytes)
+            } catch let error as Errno {
+                // Name the file: "write: No space left on device" alone
+                // leaves the operator guessing which disk is full.
+                throw Errno(error.code, "write(\(path))")
+            }
             _ = try syscall("fchmod(\(temporary))") { fchmod(fd.rawValue, mode) }
             fd.close()
         } catch {
