@@ -45,14 +45,15 @@ public enum TokenFile {
         // fstat on the descriptor we read, so the file cannot be swapped
         // between the check and the read.
         let status = try fd.status()
-        guard status.isRegularFile else {
+        switch SecretFile.problem(with: status) {
+        case .notRegularFile?:
             throw Invalid(description: "\(path) is not a regular file")
-        }
-        guard status.permissions & 0o077 == 0 else {
-            throw Invalid(description: "permissions 0\(String(status.permissions, radix: 8)) for \(path) are too open: other users could read or change the tokens; run chmod 600 \(path)")
-        }
-        guard status.owner == geteuid() || status.owner == 0 else {
-            throw Invalid(description: "\(path) is owned by uid \(status.owner), not by berth's uid \(geteuid()) or root; run chown \(geteuid()) \(path)")
+        case .tooOpen(let permissions)?:
+            throw Invalid(description: "permissions \(SecretFile.octal(permissions)) for \(path) are too open: other users could read or change the tokens; run chmod 600 \(path)")
+        case .foreignOwner(let owner)?:
+            throw Invalid(description: "\(path) is owned by uid \(owner), not by berth's uid \(geteuid()) or root; run chown \(geteuid()) \(path)")
+        case nil:
+            break
         }
         guard status.size <= maximumBytes else {
             throw Invalid(description: "\(path) is \(status.size) bytes; a tokens file may hold at most \(maximumBytes)")

@@ -31,7 +31,11 @@ enum Help {
 
     Options:
       --plugins DIR            folder of plugin libraries (plugins.d)
-      --run-dir DIR            folder for sockets, pid and token (run)
+      --run-dir DIR            folder for sockets, pid and token (run); created
+                               0700, or an existing one berth's user owns that
+                               others cannot write (its mode is never changed)
+      --run-dir-group-writable accept a run dir its group may write: every
+                               member may then act as the operator
       --watch                  reload by itself when the plugins folder changes
       --tokens FILE            scoped tokens: lines of TOKEN SCOPE[,SCOPE...],
                                mode 0600, read again on every reload

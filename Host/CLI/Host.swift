@@ -20,14 +20,14 @@ final class Host {
     private let watch: Bool
     private var watcher: DirectoryWatcher?
 
-    init(_ configuration: Configuration, watch: Bool) throws {
+    init(_ configuration: Configuration, watch: Bool, runDirectoryGroupWritable: Bool) throws {
         self.watch = watch
         self.configuration = configuration
         signals = try SignalChannel([SIGTERM, SIGINT, SIGHUP, SIGCHLD])
         SignalChannel.ignoreBrokenPipe()
         loop = try EventLoop()
 
-        try Files.makeDirectory(configuration.runDirectory, mode: 0o700)
+        try RunDirectory.prepare(configuration.runDirectory, groupWritable: runDirectoryGroupWritable)
         pidFile = try PidFile.lock(configuration.pidFilePath, runDirectory: configuration.runDirectory)
         let token: AuthToken
         var scopedTokens: [ScopedToken] = []

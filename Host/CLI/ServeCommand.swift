@@ -6,7 +6,7 @@ import Glibc
 /// `berth serve`: the host's whole life as one explicit sequence.
 ///
 ///   1. block signals (before any thread exists) and read them from a signalfd
-///   2. prepare the run directory and take the pid-file lock
+///   2. check (or create) the run directory and take the pid-file lock
 ///   3. load or create the token
 ///   4. open the control socket
 ///   5. start a worker per plugin; log "ready" (and tell systemd) when all
@@ -18,11 +18,13 @@ enum ServeCommand {
     static func main(_ raw: [String]) -> Int32 {
         var configuration = Configuration()
         var watch = false
+        var runDirectoryGroupWritable = false
         do {
             let arguments = try Arguments(raw, valued: ["plugins", "run-dir", "max-request-bytes", "drain-seconds", "log-format", "log-level",
                                                         "instances", "crash-limit", "crash-window", "request-timeout", "tokens",
-                                                        "idle-timeout", "read-timeout", "max-connections"], flags: ["watch"])
+                                                        "idle-timeout", "read-timeout", "max-connections"], flags: ["watch", "run-dir-group-writable"])
             watch = arguments.flags.contains("watch")
+            runDirectoryGroupWritable = arguments.flags.contains("run-dir-group-writable")
             if let extra = arguments.positional.first { throw Arguments.Problem(description: "unexpected argument \(extra)") }
             configuration.pluginsDirectory = arguments.options["plugins"] ?? configuration.pluginsDirectory
             configuration.runDirectory = arguments.options["run-dir"] ?? configuration.runDirectory
@@ -53,7 +55,7 @@ enum ServeCommand {
         OpenFileLimit.raiseToHardLimit()
 
         do {
-            let host = try Host(configuration, watch: watch)
+            let host = try Host(configuration, watch: watch, runDirectoryGroupWritable: runDirectoryGroupWritable)
             return host.run()
         } catch {
             Log.error("cannot start: \(error)")

@@ -39,17 +39,26 @@ public enum Files {
 
     public static func remove(_ path: String) { unlink(path) }
 
-    /// Creates the directory (and parents) if missing and sets its mode.
-    public static func makeDirectory(_ path: String, mode: mode_t) throws {
+    /// Creates the directory (and parents) if missing, with `mode` (the
+    /// umask cannot narrow the last one). An existing directory keeps its
+    /// mode: the operator may have set it on purpose (a group of clients).
+    /// Returns whether it created the directory.
+    @discardableResult
+    public static func makeDirectory(_ path: String, mode: mode_t) throws -> Bool {
         var prefix = path.hasPrefix("/") ? "/" : ""
+        var created = false
         for part in path.split(separator: "/") {
             prefix += part
-            if mkdir(prefix, mode) != 0 && errno != EEXIST {
+            created = mkdir(prefix, mode) == 0
+            if !created && errno != EEXIST {
                 throw Errno.current("mkdir(\(prefix))")
             }
             prefix += "/"
         }
-        _ = try syscall("chmod(\(path))") { chmod(path, mode) }
+        if created {
+            _ = try syscall("chmod(\(path))") { chmod(path, mode) }
+        }
+        return created
     }
 
     /// Names in a directory, sorted, without "." and "..".

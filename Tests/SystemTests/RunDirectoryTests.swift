@@ -75,11 +75,117 @@ final class E2ERunDirectoryTests: BerthTestCase {
         try sandbox.installExamples()
         try FileManager.default.createDirectory(atPath: sandbox.run, withIntermediateDirectories: false)
         try "short".write(toFile: sandbox.run + "/.auth_token", atomically: false, encoding: .utf8)
+        XCTAssertEqual(chmod(sandbox.run + "/.auth_token", 0o600), 0)
         let host = try startHost(waitUntilReady: false)
         XCTAssertEqual(try host.waitForExit(), 1)
         try host.waitForLog(containing: "does not hold a token")
         // It never served.
         let sockets = try FileManager.default.contentsOfDirectory(atPath: sandbox.run).filter { $0.hasSuffix(".sock") }
         XCTAssertEqual(sockets, [])
+    }
+
+    // MARK: a run directory or token someone else could control
+
+    /// The uid tests hand files to when they play "another user".
+    private let stranger: uid_t = 65534
+
+    private func makeRunDirectory(mode: mode_t) throws {
+        XCTAssertEqual(mkdir(sandbox.run, 0o700), 0, "mkdir: errno \(errno)")
+        XCTAssertEqual(chmod(sandbox.run, mode), 0, "chmod: errno \(errno)")
+    }
+
+    private func plantToken(owner: uid_t, mode: mode_t) throws -> String {
+        let planted = String(repeating: "ab", count: 32)
+        let path = sandbox.run + "/.auth_token"
+        try planted.write(toFile: path, atomically: false, encoding: .utf8)
+        XCTAssertEqual(chmod(path, mode), 0)
+        XCTAssertEqual(chown(path, owner, owner), 0, "chown: errno \(errno)")
+        return planted
+    }
+
+    /// Starts a host that must refuse to start; returns its log line.
+    @discardableResult
+    private func expectRefusal(_ arguments: [String] = [], containing texts: [String]) throws -> String {
+        let host = try startHost(arguments, waitUntilReady: false)
+        XCTAssertEqual(try host.waitForExit(), 1, "the host served with an unsafe run directory; log:\n\(host.logText)")
+        let line = try host.waitForLog(containing: "cannot start: ")
+        for text in texts { XCTAssertTrue(line.contains(text), "expected \"\(text)\" in: \(line)") }
+        let sockets = (try? FileManager.default.contentsOfDirectory(atPath: sandbox.run))?.filter { $0.hasSuffix(".sock") } ?? []
+        XCTAssertEqual(sockets, [], "it opened sockets before refusing")
+        return line
+    }
+
+    func testRunDirectoryOwnedByAnotherUserIsRefusedWithItsTokenUnread() throws {
+        try sandbox.installExamples()
+        try makeRunDirectory(mode: 0o700)
+        _ = try plantToken(owner: stranger, mode: 0o600)
+        XCTAssertEqual(chown(sandbox.run, stranger, stranger), 0, "chown: errno \(errno)")
+
+        try expectRefusal(containing: ["run directory \(sandbox.run) is owned by uid \(stranger), not by berth's uid \(geteuid())",
+                                       "could plant an admin token", "remove it and let berth create it"])
+        let after = try mode(sandbox.run)
+        XCTAssertEqual(after.permissions, 0o700)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: sandbox.run + "/berth.pid"), "it wrote into the stranger's directory")
+    }
+
+    func testPlantedOrReadableTokenFileIsRefused() throws {
+        try sandbox.installExamples()
+        try makeRunDirectory(mode: 0o700)
+        _ = try plantToken(owner: stranger, mode: 0o600)
+        try expectRefusal(containing: ["\(sandbox.run)/.auth_token is owned by uid \(stranger), not by berth's uid \(geteuid()) or root",
+                                       "may have planted it", "delete it and start berth again to make a new token"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: sandbox.run + "/berth.pid"), "a refused start left berth.pid behind")
+
+        try FileManager.default.removeItem(atPath: sandbox.run + "/.auth_token")
+        _ = try plantToken(owner: geteuid(), mode: 0o644)
+        try expectRefusal(containing: ["permissions 0644 for \(sandbox.run)/.auth_token are too open",
+                                       "delete it and start berth again", "chmod 600"])
+
+        // A token file of berth's own, 0600, is used as before.
+        XCTAssertEqual(chmod(sandbox.run + "/.auth_token", 0o600), 0)
+        try startHost()
+        XCTAssertEqual(try call("berth", "GET", "/status", token: String(repeating: "ab", count: 32)).status, 200)
+    }
+
+    func testWorldWritableRunDirectoryIsRefusedAndKeepsItsMode() throws {
+        try sandbox.installExamples()
+        try makeRunDirectory(mode: 0o1777)
+        try expectRefusal(containing: ["run directory \(sandbox.run) is writable by every user (mode 01777)",
+                                       "--run-dir \(sandbox.run)/berth"])
+        XCTAssertEqual(try mode(sandbox.run).permissions, 0o1777, "the host changed the mode of an existing directory")
+
+        // The way out the message gives works.
+        try startHost(["--run-dir", sandbox.run + "/berth"])
+        XCTAssertEqual(try mode(sandbox.run + "/berth").permissions, 0o700)
+    }
+
+    func testGroupWritableRunDirectoryNeedsTheExplicitFlag() throws {
+        try sandbox.installExamples()
+        try makeRunDirectory(mode: 0o770)
+        try expectRefusal(containing: ["run directory \(sandbox.run) is writable by its group, gid \(getegid()) (mode 0770)",
+                                       "chmod g-w", "--run-dir-group-writable"])
+        XCTAssertEqual(try mode(sandbox.run).permissions, 0o770)
+
+        try startHost(["--run-dir-group-writable"])
+        XCTAssertEqual(try mode(sandbox.run).permissions, 0o770, "the host changed the mode of an existing directory")
+        XCTAssertEqual(try call("cecho", "POST", "/echo", token: try sandbox.token(), data: "1").status, 200)
+    }
+
+    /// The group access docs describe (clients in a group may traverse the
+    /// directory) survives a start.
+    func testExistingRunDirectoryKeepsTheModeTheOperatorSet() throws {
+        try sandbox.installExamples()
+        try makeRunDirectory(mode: 0o750)
+        try startHost()
+        XCTAssertEqual(try mode(sandbox.run).permissions, 0o750, "the host reset the operator's mode")
+    }
+
+    func testSymbolicLinkAsRunDirectoryIsRefused() throws {
+        try sandbox.installExamples()
+        let real = sandbox.root + "/real-run"
+        XCTAssertEqual(mkdir(real, 0o700), 0)
+        XCTAssertEqual(symlink(real, sandbox.run), 0, "symlink: errno \(errno)")
+        try expectRefusal(containing: ["run directory \(sandbox.run) is a symbolic link", "--run-dir \(real)"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: real), [], "it wrote through the link")
     }
 }
