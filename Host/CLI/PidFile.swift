@@ -30,7 +30,12 @@ final class PidFile {
     static func lock(_ path: String, runDirectory: String) throws -> PidFile {
         // Each lap means another host stopped meanwhile; a few are plenty.
         for _ in 0..<100 {
-            let fd = try FileDescriptor.open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK, mode: 0o644)
+            let fd: FileDescriptor
+            do {
+                fd = try FileDescriptor.open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK, mode: 0o644)
+            } catch let error as Errno where error.code == ELOOP {
+                throw Refused(description: "\(path) is a symbolic link; berth writes its pid only into a file of its own: remove the link and start berth again")
+            }
             if flock(fd.rawValue, LOCK_EX | LOCK_NB) != 0 {
                 let code = errno
                 let holder = (try? fd.readAll()).map { String(decoding: $0, as: UTF8.self).trimmingWhitespace() } ?? "?"

@@ -36,7 +36,7 @@ extension LineServer {
         public mutating func fitMaxConnections(toOpenFileLimit openFiles: Int, plugin: String?) {
             let room = max(1, openFiles - Limits.reservedDescriptors(openFiles: openFiles))
             guard maxConnections > room else { return }
-            Log.warn("max_connections \(maxConnections) exceeds what the open-file limit of \(openFiles) allows; serving at most \(room) connections (raise the hard limit: LimitNOFILE= under systemd, ulimit -Hn in a shell)", plugin: plugin)
+            Log.warn("max_connections \(maxConnections) exceeds what the open-file limit of \(openFiles) allows; serving at most \(room) connections (raise limits.open_files if the plugin's settings set it, otherwise the hard limit: LimitNOFILE= under systemd, ulimit -Hn in a shell)", plugin: plugin)
             maxConnections = room
         }
     }
