@@ -116,6 +116,22 @@ final class E2EWorkerDescendantsTests: BerthTestCase {
         let error = try XCTUnwrap(try plugin(file: "libGreeterPlugin.so", in: try status())["error"] as? String)
         XCTAssertTrue(error.contains("\(sandbox.socket("greeter")) has a listener that accepts no connections (its backlog is full)"), error)
     }
+
+    /// The same at a reload, which once waited on it for good (and every
+    /// later reload, signal and control request with it).
+    func testAListenerWithAFullBacklogOnANewPluginsPathDoesNotHangAReload() throws {
+        try sandbox.install(BuildProducts.greeter)
+        let host = try startHost()
+        let squatter = try FullBacklogListener(path: sandbox.socket("cecho"))
+        defer { squatter.close() }
+        try sandbox.install(BuildProducts.cecho)
+        let reload = try Command.run(BuildProducts.berth, ["reload", "--run-dir", sandbox.run], environment: TestEnvironment.berth,
+                                     timeout: 60)
+        XCTAssertEqual(reload.status, 1, reload.stdout + reload.stderr)
+        XCTAssertTrue(reload.stdout.contains("\(sandbox.socket("cecho")) has a listener that accepts no connections"),
+                      reload.stdout + reload.stderr + host.logText)
+        XCTAssertEqual(try call("greeter", "GET", "/hello/bob").status, 200)
+    }
 }
 
 /// A listening Unix socket that never accepts, with its backlog filled by
