@@ -54,6 +54,31 @@ public enum ProcFS {
         return buffer[close + 2] != UInt8(ascii: "Z") && buffer[close + 2] != UInt8(ascii: "X")
     }
 
+    /// The processes holding a listening Unix socket bound to `path` open:
+    /// /proc/net/unix gives the socket's inode, /proc/<pid>/fd who holds
+    /// it. Reads every process's descriptors, so only for a message naming
+    /// who is in the way; empty when /proc cannot tell.
+    public static func holdersOfListeningSocket(boundTo path: String) -> [pid_t] {
+        guard let table = try? Files.read("/proc/net/unix") else { return [] }
+        // Num RefCount Protocol Flags Type St Inode Path; Flags 00010000: listening.
+        let links = Set(String(decoding: table, as: UTF8.self).split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 8, fields[3] == "00010000", fields[7...].joined(separator: " ") == path else { return nil }
+            return "socket:[\(fields[6])]"
+        })
+        guard !links.isEmpty, let processes = try? Files.list("/proc") else { return [] }
+        var link = [CChar](repeating: 0, count: 64)
+        return processes.compactMap { pid_t($0) }.filter { pid in
+            guard let descriptors = try? Files.list("/proc/\(pid)/fd") else { return false }
+            return descriptors.contains { fd in
+                let n = readlink("/proc/\(pid)/fd/\(fd)", &link, link.count - 1)
+                guard n > 0 else { return false }
+                link[n] = 0
+                return links.contains(String(cString: link))
+            }
+        }.sorted()
+    }
+
     /// How many descriptors the process has open; nil when it is gone.
     public static func openDescriptorCount(_ pid: pid_t) -> Int? {
         guard let directory = opendir("/proc/\(pid)/fd") else { return nil }

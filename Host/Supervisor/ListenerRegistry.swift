@@ -44,7 +44,9 @@ extension UnixSocket {
         case .nobody:
             break
         case .listening(let pid) where pid == getpid() || !ProcFS.isRunning(pid):
-            Log.warn("\(path) was left by berth pid \(pid), which is gone, and is still held open by a process it started; replacing it (that process gets no more connections: stop it)")
+            let holders = ProcFS.holdersOfListeningSocket(boundTo: path)
+            let who = holders.isEmpty ? "a process it started" : "pid " + holders.map(String.init).joined(separator: ", pid ") + ", started by its worker"
+            Log.warn("\(path) was left by berth pid \(pid), which is gone, and is still held open by \(who); replacing it (that process gets no more connections: stop it)")
         case .listening(let pid):
             throw SocketInUse(description: "\(path) is in use by pid \(pid) (another berth on a copy of this run directory?); stop it or choose another --run-dir")
         case .backlogFull:
