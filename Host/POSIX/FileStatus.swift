@@ -13,6 +13,8 @@ public struct FileStatus {
     public let isSymbolicLink: Bool
     /// Device and inode: which file this is, whatever names it has now.
     public let identity: FileIdentity
+    /// The file type as a word, for messages: "FIFO", "character device"...
+    public let kind: String
 
     init(_ info: stat) {
         let type = info.st_mode & S_IFMT
@@ -24,6 +26,7 @@ public struct FileStatus {
         isDirectory = type == S_IFDIR
         isSymbolicLink = type == S_IFLNK
         identity = FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        kind = FileStatus.kind(of: info.st_mode)
     }
 
     /// lstat: a symbolic link is described, not followed. nil if nothing
@@ -47,5 +50,19 @@ extension FileDescriptor {
         var info = stat()
         _ = try syscall("fstat") { fstat(rawValue, &info) }
         return FileStatus(info)
+    }
+}
+
+extension FileStatus {
+    static func kind(of mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFREG: return "regular file"
+        case S_IFDIR: return "directory"
+        case S_IFIFO: return "FIFO"
+        case S_IFCHR: return "character device"
+        case S_IFBLK: return "block device"
+        case S_IFSOCK: return "socket"
+        default: return "unknown file type"
+        }
     }
 }

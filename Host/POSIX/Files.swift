@@ -8,6 +8,35 @@ public enum Files {
         return try fd.readAll()
     }
 
+    /// A file the host reads because it was dropped in a folder (a plugin
+    /// library, its settings), which may be anything: opened without
+    /// blocking (a FIFO would otherwise wait for a writer forever), refused
+    /// unless a regular file (a symlink to /dev/zero never ends), and
+    /// refused above `maximumBytes` before anything is read, with
+    /// `whenTooLarge` saying what to do.
+    public static func readRegularFile(_ path: String, maximumBytes: Int, whenTooLarge advice: String) throws -> [UInt8] {
+        let fd = try FileDescriptor.open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY)
+        defer { fd.close() }
+        let status = try fd.status()
+        guard status.isRegularFile else {
+            throw Refusal(description: "\(path) is a \(status.kind), not a regular file: put the file itself there, not a FIFO, device or a symlink to one")
+        }
+        guard status.size <= maximumBytes else {
+            throw Refusal(description: "\(path) is \(status.size) bytes, over the limit of \(maximumBytes >> 20) MiB for this file: \(advice)")
+        }
+        let bytes = try fd.readAll()
+        // It grew while being read.
+        guard bytes.count <= maximumBytes else {
+            throw Refusal(description: "\(path) grew past the limit of \(maximumBytes >> 20) MiB while it was read: copy it in whole, then reload")
+        }
+        return bytes
+    }
+
+    /// A file readRegularFile will not read, and why.
+    public struct Refusal: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     public static func readString(_ path: String) throws -> String {
         String(decoding: try read(path), as: UTF8.self)
     }

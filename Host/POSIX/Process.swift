@@ -21,9 +21,12 @@ public enum ChildProcess {
     /// 3 + i in the child; every other fd above 2 is closed. Signal mask and
     /// dispositions are reset, since the parent blocks and ignores some.
     /// `programName` is argv[0], what `ps` shows (the executable's path
-    /// unless given).
+    /// unless given). With `ownProcessGroup` the child leads a new process
+    /// group (its pid is the group's id), set before exec, so everything it
+    /// starts can be signalled at once (`killGroup`).
     public static func spawn(_ executable: String, _ arguments: [String], descriptors: [FileDescriptor],
-                             environment: [String]? = nil, programName: String? = nil) throws -> pid_t {
+                             environment: [String]? = nil, programName: String? = nil,
+                             ownProcessGroup: Bool = false) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -49,7 +52,12 @@ public enum ChildProcess {
         for signal in [SIGHUP, SIGTERM, SIGINT, SIGCHLD, SIGPIPE, SIGQUIT] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if ownProcessGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
 
         let argv = ([programName ?? executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -80,6 +88,15 @@ public enum ChildProcess {
 
     public static func signal(_ pid: pid_t, _ signal: Int32) {
         if pid > 0 { kill(pid, signal) }
+    }
+
+    /// SIGKILLs every process left in the group `leader` led (spawned with
+    /// `ownProcessGroup`): what it started and forked. Call it right after
+    /// the leader is reaped: while a member lives, the kernel does not give
+    /// the group's number to a new process. Returns whether any was left.
+    @discardableResult
+    public static func killGroup(_ leader: pid_t) -> Bool {
+        leader > 1 && kill(-leader, SIGKILL) == 0
     }
 
     /// This process's environment as NAME=value strings.

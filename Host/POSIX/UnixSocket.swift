@@ -59,12 +59,30 @@ public enum UnixSocket {
         }
     }
 
-    /// Whether something is accepting connections on `path` right now.
-    /// A socket file nobody listens on (left by a killed process) is stale.
-    public static func isLive(_ path: String) -> Bool {
-        guard let fd = try? connect(to: path) else { return false }
-        fd.close()
-        return true
+    /// Who listens on a socket file, as a connection that never waits
+    /// finds out.
+    public enum ListenerProbe: Equatable {
+        /// Nobody: no such file, not a socket, or nothing listens on it
+        /// (left by a killed process).
+        case nobody
+        /// A connection was queued; `listenerPID` is the process that
+        /// called listen() (SO_PEERCRED), which may since have died while
+        /// another process holds the socket open.
+        case listening(listenerPID: pid_t)
+        /// A live listener whose backlog is full: it accepts nothing.
+        case backlogFull
+    }
+
+    /// Connects to `path` without waiting, so a listener that accepts
+    /// nothing cannot hang the caller, and hangs up at once.
+    public static func probeListener(at path: String) -> ListenerProbe {
+        guard let fd = try? FileDescriptor(rawValue: syscall("socket") {
+            socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        }) else { return .nobody }
+        defer { fd.close() }
+        let connected = (try? withAddress(path) { address, length in Glibc.connect(fd.rawValue, address, length) }) ?? -1
+        if connected == 0 { return .listening(listenerPID: PeerCredentials.of(fd).pid) }
+        return errno == EAGAIN || errno == EWOULDBLOCK ? .backlogFull : .nobody
     }
 
     /// Accepts one pending connection, non-blocking and close-on-exec;

@@ -33,9 +33,16 @@ final class Generation {
 
     deinit { library?.close() }
 
+    /// The largest plugin library the host reads: far above any real one
+    /// (a debug Swift plugin is a few MiB), and a bound on what a file
+    /// dropped in the folder by mistake costs the host (it is held twice,
+    /// once to hash and once in the in-memory copy).
+    static let maximumLibraryBytes = 256 << 20
+
     /// Reads a plugin file (and its settings) into a new generation.
     static func load(file: String, number: Int, defaults: Configuration) throws -> Generation {
-        let bytes = try Files.read(file)
+        let bytes = try Files.readRegularFile(file, maximumBytes: maximumLibraryBytes,
+                                           whenTooLarge: "is it the right file?")
         let (settings, settingsBytes) = try PluginSettings.load(forPlugin: file, defaults: defaults)
         let library = try privateCopy(bytes)
         let sha256 = SHA256.hex(bytes)

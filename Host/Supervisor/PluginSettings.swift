@@ -81,12 +81,17 @@ public struct PluginSettings: Equatable {
         String(file.dropLast(3)) + ".json"
     }
 
+    /// The largest settings file: the channel's limit for the config it
+    /// carries (ChannelProtocol.maximumMessageBytes).
+    static let maximumFileBytes = 64 << 20
+
     /// Reads the settings beside `pluginFile`; the raw bytes (empty when
     /// there is no file) go into the change-detection hash.
     public static func load(forPlugin pluginFile: String, defaults: Configuration) throws -> (PluginSettings, [UInt8]) {
         let path = path(forPlugin: pluginFile)
         guard Files.exists(path) else { return (PluginSettings(defaults: defaults), []) }
-        let bytes = try Files.read(path)
+        let bytes = try Files.readRegularFile(path, maximumBytes: maximumFileBytes,
+                                               whenTooLarge: "keep config small and have init read large data from a file")
         return (try parse(bytes, path: path, defaults: defaults), bytes)
     }
 

@@ -8,6 +8,11 @@ extension Supervisor {
     public func reapChildren() {
         for (pid, exit, cpuSeconds) in ChildProcess.reapAll() {
             guard let (slot, worker) = workersByPID.removeValue(forKey: pid) else { continue }
+            // What the worker started (a helper, a fork) ends with it: it
+            // would otherwise hold the plugin's socket, channel or memory.
+            if ChildProcess.killGroup(pid) {
+                Log.info("worker \(pid) left processes behind in its process group; killed them", plugin: slot.name ?? slot.file)
+            }
             // Before its last messages are read: what they lead to (a stop,
             // a kill for a broken channel) must not signal a pid that may
             // already be another process's.

@@ -2,8 +2,8 @@ import BerthPOSIX
 import Glibc
 
 /// Resource limits the host enforces from outside the worker: resident
-/// memory (`limits.memory_mb`) and descriptors in use (`limits.open_files`),
-/// sampled from /proc, and telling a CPU limit's death from a crash. A
+/// memory (`limits.memory_mb`, of the worker's whole process group) and
+/// descriptors in use (`limits.open_files`), sampled from /proc, and telling a CPU limit's death from a crash. A
 /// worker that breaks one is killed; its exit is then logged and restarted
 /// like a crash, with the limit named (see LimitBreach).
 extension Supervisor {
@@ -27,9 +27,14 @@ extension Supervisor {
     }
 
     private func checkLimits() {
-        for (pid, entry) in workersByPID where Self.isWatched(entry.worker) {
+        let watched = workersByPID.filter { Self.isWatched($0.value.worker) }
+        // A worker leads its own process group (WorkerHandle.spawn), and what
+        // it starts stays in it: memory is counted for the group as a whole.
+        let memoryGroups = Set(watched.filter { $0.value.worker.generation.settings.limits.memoryMB != nil }.keys)
+        let residentByGroup = ProcFS.residentBytes(ofGroups: memoryGroups)
+        for (pid, entry) in watched {
             let limits = entry.worker.generation.settings.limits
-            if let limit = limits.memoryMB, let resident = ProcFS.residentBytes(pid), resident > limit << 20 {
+            if let limit = limits.memoryMB, let resident = residentByGroup[pid], resident > limit << 20 {
                 kill(entry.worker, for: .memory(residentBytes: resident, limitMB: limit))
             } else if let limit = limits.openFiles, let open = ProcFS.openDescriptorCount(pid), open >= limit {
                 // All in use: the worker can neither accept a connection nor

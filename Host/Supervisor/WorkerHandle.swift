@@ -84,7 +84,7 @@ final class WorkerHandle {
             let inherited = InheritedDescriptors(channel: workerEnd, library: library, stats: stats.fd)
             let pid = try ChildProcess.spawn(configuration.executable, arguments,
                                              descriptors: inherited.spawnOrder, environment: environment,
-                                             programName: "berth")
+                                             programName: "berth", ownProcessGroup: true)
             let worker = WorkerHandle(pid: pid, channel: HostChannelEnd(hostEnd, waits: false), stats: stats, generation: generation,
                                       instance: instance)
             // The worker reads this before it loads the plugin. What its

@@ -72,6 +72,9 @@ public enum PluginLoader {
         let description: String
     }
 
+    /// The most routes a plugin may declare (docs/plugins.md).
+    static let maximumRoutes = 10_000
+
     /// ABI 1.0's descriptor ends after `shutdown`.
     static let minimumDescriptorSize = MemoryLayout<berth_plugin>.offset(of: \berth_plugin.shutdown)! + MemoryLayout<berth_shutdown_fn?>.size
 
@@ -109,6 +112,11 @@ public enum PluginLoader {
         let name = plugin.name.map { String(cString: $0) } ?? ""
         try validateName(name, file: file)
         let version = plugin.version.map { String(cString: $0) } ?? ""
+        // Before anything is sized by it: a count of 2^40 must be a message,
+        // not an allocation that aborts the worker.
+        guard plugin.route_count <= maximumRoutes else {
+            throw Failure(description: "\(file): route_count is \(plugin.route_count); the limit is \(maximumRoutes) routes per plugin: set route_count to the number of entries in the route table, or split the plugin")
+        }
         let policies = try readPolicies(raw, size: size, plugin, file: file)
         let (routes, scopeNames) = try readRoutes(plugin, policies: policies, file: file)
         return LoadedPlugin(descriptor: descriptor, name: name, version: version, abi: "\(major).\(minor)", routes: routes,
