@@ -41,7 +41,10 @@ enum Help {
       --read-timeout S         408 for a request not whole S s after its first
                                byte; 0: no deadline (10)
       --max-connections N      connections per worker; past it, 503 (10000)
-      --drain-seconds S        how long stopping workers may finish requests (10)
+      --drain-seconds S        how long stopping workers may finish requests;
+                               killed 2 s after that (10)
+      --init-timeout S         a plugin not loaded (library and init) within S s
+                               is killed and fails; the others go on (30)
       --request-timeout S      a handler running longer: 504, worker replaced (30; 0: none)
       --crash-limit N          more crashes than this within --crash-window
       --crash-window S         leave a plugin down as failed (5 within 60)

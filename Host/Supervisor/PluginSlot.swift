@@ -27,6 +27,8 @@ public final class PluginSlot {
     var workers: [pid_t: WorkerHandle] = [:]
     /// Pending restarts: timer and instance.
     var restartTimers: [EventLoop.TimerID: Int] = [:]
+    /// Each worker's pending load or drain deadline (Supervisor+Deadlines).
+    var deadlines: [pid_t: EventLoop.TimerID] = [:]
     /// Counts of workers that have exited.
     var history = SharedStats.Snapshot()
     /// Answers 503 on the socket while no worker can.

@@ -29,7 +29,10 @@ extension Supervisor {
         case .serve(let pid, let generation, let name):
             serve(slot, pid: pid, generation: generation, name: name)
         case .stop(let pid):
-            if let worker = slot.workers[pid] { stop(worker) }
+            guard let worker = slot.workers[pid] else { return }
+            let stopsNow = !worker.stopping && !worker.reaped
+            stop(worker)
+            if stopsNow { startDrainDeadline(slot, worker) }
         case .kill(let pid):
             // Only a worker not yet reaped: a reaped pid may be reused.
             if let worker = slot.workers[pid], !worker.reaped { ChildProcess.signal(pid, SIGKILL) }

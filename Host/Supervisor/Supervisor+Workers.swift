@@ -18,6 +18,7 @@ extension Supervisor {
         }
         slot.workers[worker.pid] = worker
         workersByPID[worker.pid] = (slot, worker)
+        startLoadDeadline(slot, worker)
         // Attached before the machine hears of it: its answer may be to stop
         // the worker, which closes the channel, and a channel attached after
         // that would have epoll watch a closed (perhaps reused) number.

@@ -20,7 +20,7 @@ extension WorkerProcess {
             fail("\(options.file): plugin \(plugin.name) cannot report its routes: \(error); declare fewer routes, or shorter patterns, scopes or version")
         } catch {
             Log.error("cannot reach the host: \(error)")
-            exit(72)
+            exit(WorkerExitCode.cannotReachHost)
         }
     }
 

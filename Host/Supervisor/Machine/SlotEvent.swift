@@ -38,6 +38,13 @@ enum SlotEvent {
     /// The worker applied the tokens it was sent.
     case tokensApplied(pid: Int32)
 
+    /// The worker has been loading (library, init) for `seconds`, its
+    /// plugin's init_timeout_seconds, without reporting `loaded`.
+    case loadDeadlinePassed(pid: Int32, seconds: Double)
+    /// The worker was asked to stop `seconds` ago (its drain_seconds plus
+    /// a grace) and has not exited.
+    case drainDeadlinePassed(pid: Int32, seconds: Double)
+
     /// A restart scheduled by `scheduleRestart` is due.
     case restartTimerFired(generation: Int, instance: Int)
 

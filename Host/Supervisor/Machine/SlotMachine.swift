@@ -13,6 +13,7 @@
 ///     (new)      --scanned: readable------------> starting    spawn each instance
 ///     (new)      --scanned: unreadable----------> failed      settled(failed)
 ///     starting   --worker loaded----------------> starting    serve it
+///     starting   --load deadline passed---------> failed      kill it, stop the others
 ///     starting   --every instance serves--------> running     close 503, settled(added/updated)
 ///     starting   --worker fails / dies loading--> failed      stop the others, open 503 if it had served
 ///     running    --scanned: unchanged-----------> running     settled(unchanged)
@@ -26,6 +27,7 @@
 ///     restarting --it serves--------------------> running
 ///     restarting --crash past crashLimit--------> failed      stop the rest, open 503
 ///     failed     --scanned: changed, or forced--> starting    spawn the new generation
+///     any        --drain deadline passed--------> (same)      kill the worker that did not stop
 ///     any        --removed----------------------> removed     stop all, close 503, remove the socket;
 ///                                                             settled(removed) once all exited
 ///     any        --shutdown---------------------> stopping    cancel restarts, stop all; never settles
@@ -112,6 +114,8 @@ struct SlotMachine {
         case .tokensUndeliverable(let pid, let error): tokensUndeliverable(pid, error, &actions)
         case .tokensApplied(let pid): updateWorker(pid) { $0.tokensPending = false }
         case .restartTimerFired(let generation, let instance): restartDue(generation, instance, &actions)
+        case .loadDeadlinePassed(let pid, let seconds): loadDeadlinePassed(pid, seconds, &actions)
+        case .drainDeadlinePassed(let pid, let seconds): drainDeadlinePassed(pid, seconds, &actions)
         }
         retiring.removeAll { $0.workers.isEmpty }
         settleIfDone(&actions)
