@@ -62,7 +62,8 @@ public final class PluginSlot {
         let serving = (machine.current?.workers ?? []).compactMap { workers[$0.pid] }
         func optional(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
         return .object([
-            ("name", optional(name)),
+            // The name its plugin declared, even if it never served.
+            ("name", optional(name ?? machine.declaredName)),
             ("version", optional(machine.current?.version)),
             ("file", .string(file)),
             ("state", .string(state.rawValue)),

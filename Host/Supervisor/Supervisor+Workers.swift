@@ -60,6 +60,8 @@ extension Supervisor {
                 return channelBroke(slot, worker, "worker \(worker.pid) of plugin \(slot.name ?? slot.file) sent what the host cannot read: \(error); the worker's channel (fd 3) is the host's: a plugin must not write to it")
             }
             switch message {
+            case .named(let name):
+                workerNamed(slot, worker, name)
             case .loaded(let report):
                 workerLoaded(slot, worker, report)
             case .timeout(let route, let milliseconds):

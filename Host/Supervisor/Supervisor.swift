@@ -47,6 +47,8 @@ public final class Supervisor {
     public var onReloadDone: ((ReloadReport) -> Void)?
     var onStopped: (() -> Void)?
     var shuttingDown = false
+    /// decideNames is running (it feeds events, which would call it again).
+    var decidingNames = false
 
     public init(loop: EventLoop, configuration: Configuration, token: AuthToken, scopedTokens: [ScopedToken] = []) {
         self.loop = loop

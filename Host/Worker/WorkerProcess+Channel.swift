@@ -24,6 +24,23 @@ extension WorkerProcess {
         }
     }
 
+    /// Tells the host the plugin's name and waits for `initialize`. A host
+    /// that closes the channel instead refused the name (or is stopping this
+    /// worker): exit without running init.
+    static func awaitNameGranted(_ plugin: LoadedPlugin, _ options: Options) {
+        do {
+            try channel.send(.named(plugin.name))
+        } catch {
+            Log.error("cannot reach the host: \(error)")
+            exit(WorkerExitCode.cannotReachHost)
+        }
+        guard let (message, passed) = receiveFromHost(options) else { exit(0) }
+        passed?.close()
+        guard case .initialize = message else {
+            fail("\(options.file): the host sent \(message.kind) where initialize was expected")
+        }
+    }
+
     /// The host's next message, waiting for it, and the socket that came
     /// with it; nil if the host closed the channel (it is gone, or stopped
     /// this worker).

@@ -21,6 +21,7 @@ final class E2EInitTimeoutTests: ReloadTestCase {
         XCTAssertTrue(error.contains("did not finish loading the plugin within 1 s (init_timeout_seconds)"), error)
         XCTAssertTrue(error.contains("raise init_timeout_seconds in \(sandbox.plugins)/libstuck.json"), error)
         XCTAssertTrue(host.logText.contains("plugin not loaded: \(error)"), host.logText)
+        XCTAssertEqual(entry["name"] as? String, "stuck", "the name it declared: \(entry)")
         XCTAssertTrue(host.logText.contains("init ran for stuck"), host.logText)
         XCTAssertTrue(eventually(timeout: 10) { self.workerProcesses(of: stuckFile).isEmpty }, "the stuck worker was not killed")
         XCTAssertEqual(try call("cecho", "GET", "/ping").status, 200)

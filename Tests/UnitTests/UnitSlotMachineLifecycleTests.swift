@@ -4,8 +4,8 @@ import BerthPOSIX
 import Glibc
 import XCTest
 
-/// The slot machine's load and drain deadlines and what exit 72 means,
-/// with no process.
+/// The slot machine's load and drain deadlines, the name decision before
+/// init and what exit 72 means, with no process.
 final class UnitSlotMachineLifecycleTests: XCTestCase {
     func testALoadPastItsDeadlineFailsOnlyThatGenerationAndKillsTheWorker() {
         var driver = SlotMachineDriver()
@@ -54,6 +54,22 @@ final class UnitSlotMachineLifecycleTests: XCTestCase {
         var driver = SlotMachineDriver()
         let pid = driver.bringUp("v1").pids[0]
         XCTAssertEqual(driver.feed(.drainDeadlinePassed(pid: pid, seconds: 12)), [])
+    }
+
+    func testAGrantedNameInitializesAndARefusedOneFailsBeforeInit() {
+        var driver = SlotMachineDriver()
+        let granted = driver.startSpawns(driver.scan("v1")).pids[0]
+        XCTAssertEqual(driver.feed(.workerNamed(pid: granted, name: "greeter", problem: nil)), [.initialize(pid: granted)])
+        XCTAssertEqual(driver.machine.declaredName, "greeter")
+
+        var refused = SlotMachineDriver(file: "/plugins/libz.so")
+        let pid = refused.startSpawns(refused.scan("v1")).pids[0]
+        let actions = refused.feed(.workerNamed(pid: pid, name: "greeter", problem: "duplicate plugin name \"greeter\": ..."))
+        XCTAssertFalse(actions.contains(.initialize(pid: pid)))
+        XCTAssertEqual(actions.stopped, [pid])
+        XCTAssertEqual(refused.machine.state, .failed)
+        XCTAssertEqual(refused.machine.declaredName, "greeter", "status shows the name it declared")
+        XCTAssertNil(refused.machine.name, "it owns no socket")
     }
 
     func testExit72WhileLoadingSaysTheChannelNotACrash() {

@@ -6,6 +6,9 @@ enum SlotAction: Equatable {
     /// `workerStarted` or `spawnFailed`). The Supervisor also starts its
     /// load deadline (init_timeout_seconds), fed back as `loadDeadlinePassed`.
     case spawn(generation: Int, instance: Int)
+    /// Tell the worker its plugin's name is granted: it calls init now. The
+    /// load deadline starts again from here.
+    case initialize(pid: Int32)
     /// Hand the worker the socket of `name` (then feed `workerServing`, or
     /// `serveRefused` if the socket cannot be created).
     case serve(pid: Int32, generation: Int, name: String)

@@ -25,7 +25,7 @@ extension SlotMachine {
     mutating func drainDeadlinePassed(_ pid: Int32, _ seconds: Double, _ actions: inout [SlotAction]) {
         guard worker(pid)?.phase == .stopping else { return }
         let settings = PluginSettings.path(forPlugin: file)
-        actions.append(.log(LogLine(level: .warn, message: "worker \(pid) did not exit within \(Self.seconds(seconds)) of being asked to stop (drain_seconds plus a grace); killing it, with the requests it still had; if requests legitimately take longer, raise drain_seconds in \(settings) (or berth serve --drain-seconds)", plugin: name)))
+        actions.append(.log(LogLine(level: .warn, message: "worker \(pid) did not exit within \(Self.seconds(seconds)) of being asked to stop (drain_seconds plus a grace); killing it, with the requests it still had; if requests legitimately take longer, raise drain_seconds in \(settings) (or berth serve --drain-seconds)", plugin: name ?? declaredName)))
         actions.append(.kill(pid: pid))
     }
 

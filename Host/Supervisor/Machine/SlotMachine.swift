@@ -12,6 +12,7 @@
 ///
 ///     (new)      --scanned: readable------------> starting    spawn each instance
 ///     (new)      --scanned: unreadable----------> failed      settled(failed)
+///     starting   --worker named-----------------> starting    initialize it (or fail: duplicate name)
 ///     starting   --worker loaded----------------> starting    serve it
 ///     starting   --load deadline passed---------> failed      kill it, stop the others
 ///     starting   --every instance serves--------> running     close 503, settled(added/updated)
@@ -61,6 +62,9 @@ struct SlotMachine {
     let configuration: Configuration
     /// The socket name this file's plugin owns, once it has served.
     var name: String?
+    /// The name its last worker reported, even if that worker failed
+    /// afterwards (status shows it, `berth restart` finds the file by it).
+    var declaredName: String?
     var current: GenerationRecord?
     var candidate: GenerationRecord?
     var retiring: [GenerationRecord] = []
@@ -104,6 +108,7 @@ struct SlotMachine {
         case .workerStarted(let pid, let generation, let instance): workerStarted(pid, generation, instance, &actions)
         case .spawnFailed(let generation, let error):
             fail(generation, "cannot start a worker for \(file): \(error)", &actions)
+        case .workerNamed(let pid, let name, let problem): workerNamed(pid, name, problem, &actions)
         case .workerLoaded(let pid, let name, let problem): workerLoaded(pid, name, problem, &actions)
         case .serveRefused(let pid, let reason):
             if let generation = generationNumber(of: pid) { fail(generation, reason, &actions) }
