@@ -5,7 +5,7 @@ import Glibc
 import XCTest
 
 /// The slot machine's load and drain deadlines, the name decision before
-/// init and what exit 72 means, with no process.
+/// init, retrying a failed plugin and what exit 72 means, with no process.
 final class UnitSlotMachineLifecycleTests: XCTestCase {
     func testALoadPastItsDeadlineFailsOnlyThatGenerationAndKillsTheWorker() {
         var driver = SlotMachineDriver()
@@ -70,6 +70,22 @@ final class UnitSlotMachineLifecycleTests: XCTestCase {
         XCTAssertEqual(refused.machine.state, .failed)
         XCTAssertEqual(refused.machine.declaredName, "greeter", "status shows the name it declared")
         XCTAssertNil(refused.machine.name, "it owns no socket")
+    }
+
+    func testAFailedPluginIsRetriedByAReloadAndAFailedRetrySaysWhy() {
+        var driver = SlotMachineDriver()
+        let first = driver.startSpawns(driver.scan("v1")).pids[0]
+        XCTAssertEqual(driver.feed(.workerFailed(pid: first, reason: "init failed: dependency is down")).settled,
+                       [.failed(reason: "init failed: dependency is down")])
+        _ = driver.exit(first, .exited(3))
+        let again = driver.startSpawns(driver.scan("v1")).pids[0]
+        XCTAssertEqual(driver.machine.state, .starting)
+        XCTAssertEqual(driver.feed(.workerFailed(pid: again, reason: "init failed: dependency is still down")).settled,
+                       [.failed(reason: "init failed: dependency is still down")])
+        _ = driver.exit(again, .exited(3))
+        let third = driver.startSpawns(driver.scan("v1")).pids[0]
+        XCTAssertEqual(driver.serve(third).settled, [.retried])
+        XCTAssertEqual(driver.scan("v1"), [.settled(.unchanged)], "a running plugin is not retried")
     }
 
     func testExit72WhileLoadingSaysTheChannelNotACrash() {

@@ -46,6 +46,8 @@ enum ReloadOutcome: Equatable {
     case updated
     case removed
     case unchanged
+    /// Unchanged, but it had failed: loaded again, and now serves.
+    case retried
     /// The file could not be read; whatever ran keeps running.
     case notReloaded(reason: String)
     /// A new generation did not start.

@@ -47,7 +47,7 @@ extension SlotMachine {
         let what = exit.breach.map { "stopped: \($0.description)" } ?? exit.status.description
         crashTimes = crashTimes.filter { exit.now - $0 < configuration.crashWindowSeconds } + [exit.now]
         if crashTimes.count > configuration.crashLimit {
-            let reason = "crash loop: \(crashTimes.count) crashes within \(Int(configuration.crashWindowSeconds)) s (last: \(exit.breach?.description ?? exit.status.description)); left down until its file changes or `berth restart \(label)`"
+            let reason = "crash loop: \(crashTimes.count) crashes within \(Int(configuration.crashWindowSeconds)) s (last: \(exit.breach?.description ?? exit.status.description)); left down until its file changes, `berth reload` or `berth restart \(label)`"
             return fail(number, reason, &actions)
         }
         let delay = policy.delayAfterCrash(uptime: exit.uptimeSeconds)

@@ -27,7 +27,8 @@
 ///     restarting --restart timer fired----------> restarting  spawn the same instance
 ///     restarting --it serves--------------------> running
 ///     restarting --crash past crashLimit--------> failed      stop the rest, open 503
-///     failed     --scanned: changed, or forced--> starting    spawn the new generation
+///     failed     --scanned: any readable file---> starting    spawn a new generation (a reload retries
+///                                                             a failed plugin: settled(retried) if it serves)
 ///     any        --drain deadline passed--------> (same)      kill the worker that did not stop
 ///     any        --removed----------------------> removed     stop all, close 503, remove the socket;
 ///                                                             settled(removed) once all exited
@@ -52,8 +53,9 @@ struct SlotMachine {
     /// What the reload that touched the slot waits to report.
     enum Awaiting: Equatable {
         case outcome(ReloadOutcome)
-        /// Generation `number` should serve; `failure` is why it did not.
-        case generation(number: Int, added: Bool, failure: String?)
+        /// Generation `number` should serve, and then the reload reports
+        /// `serves` (added, updated or retried); `failure` is why it did not.
+        case generation(number: Int, serves: ReloadOutcome, failure: String?)
         case removal
     }
 
@@ -140,9 +142,9 @@ struct SlotMachine {
             actions.append(.settled(outcome))
         case .removal:
             actions.append(.settled(.removed))
-        case .generation(let number, let added, let failure):
+        case .generation(let number, let serves, let failure):
             if let current, current.number == number, current.state == .serving {
-                actions.append(.settled(added ? .added : .updated))
+                actions.append(.settled(serves))
             } else {
                 actions.append(.settled(.failed(reason: failure ?? lastReloadError ?? "did not start")))
             }
