@@ -45,7 +45,10 @@ enum Help {
       --read-timeout S         408 for a request not whole S s after its first
                                byte; 0: no deadline (10)
       --max-connections N      connections per worker; past it, 503 (10000)
-      --drain-seconds S        how long stopping workers may finish requests (10)
+      --drain-seconds S        how long stopping workers may finish requests;
+                               killed 2 s after that (10)
+      --init-timeout S         a plugin not loaded (library and init) within S s
+                               is killed and fails; the others go on (30)
       --request-timeout S      a handler running longer: 504, worker replaced (30; 0: none)
       --crash-limit N          more crashes than this within --crash-window
       --crash-window S         leave a plugin down as failed (5 within 60)
@@ -82,16 +85,19 @@ enum Help {
 
     Asks the host to rescan its plugins folder, waits until new generations
     serve and replaced ones have drained, then prints one line per file:
-    added, updated, removed, unchanged, or failed with the reason. Exits 1
+    added, updated, removed, unchanged, retried (it had failed, was
+    unchanged, and loaded again), or failed with the reason. Exits 1
     if anything failed (the previous version of that plugin keeps serving).
     """
 
     static let restart = """
-    Usage: berth restart [--run-dir DIR] [--json] NAME
+    Usage: berth restart [--run-dir DIR] [--json] NAME|FILE
 
     Starts a fresh generation of plugin NAME from its file (also brings back
-    a plugin left down after a crash loop); the old one drains once the new
-    one serves.
+    a failed plugin, or one left down after a crash loop); the old one
+    drains once the new one serves. FILE (libx.so, or a path to it in the
+    plugins folder) names a plugin by its file, which also finds one that
+    failed before it had a name.
     """
 
     static func topic(_ name: String) -> String? {

@@ -15,10 +15,13 @@ enum ReloadCommand {
             usageError("\(error)", help: help)
         }
         guard arguments.positional.count == (restart ? 1 : 0) else {
-            usageError(restart ? "restart needs the plugin's NAME" : "reload takes no arguments", help: help)
+            usageError(restart ? "restart needs the plugin's NAME or its FILE" : "reload takes no arguments", help: help)
         }
         let runDirectory = arguments.options["run-dir"] ?? "run"
-        let path = restart ? "/plugins/\(arguments.positional[0])/restart" : "/reload"
+        // A file is named by its file name: the host matches that, and a
+        // path's slashes cannot ride in one segment of the request's path.
+        let target = arguments.positional.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? ""
+        let path = restart ? "/plugins/\(target)/restart" : "/reload"
         let line = WireClient.requestLine(method: "POST", path: path, token: CallCommand.readToken(runDirectory), data: nil)
         var failed = false
         let timeout = ((try? arguments.number("timeout")) ?? nil) ?? 120
@@ -28,7 +31,7 @@ enum ReloadCommand {
                 print(String(decoding: response, as: UTF8.self))
             }
             guard let report = parsed?["data"] else { return }
-            for key in ["added", "updated", "removed", "unchanged"] {
+            for key in ["added", "updated", "removed", "unchanged", "retried"] {
                 for file in report[key]?.arrayValue ?? [] where !arguments.flags.contains("json") {
                     print("\(key) \(file.stringValue ?? "")")
                 }

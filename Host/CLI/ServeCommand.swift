@@ -20,7 +20,7 @@ enum ServeCommand {
         var watch = false
         var runDirectoryGroupWritable = false
         do {
-            let arguments = try Arguments(raw, valued: ["plugins", "run-dir", "max-request-bytes", "drain-seconds", "log-format", "log-level",
+            let arguments = try Arguments(raw, valued: ["plugins", "run-dir", "max-request-bytes", "drain-seconds", "init-timeout", "log-format", "log-level",
                                                         "instances", "crash-limit", "crash-window", "request-timeout", "tokens",
                                                         "idle-timeout", "read-timeout", "max-connections"], flags: ["watch", "run-dir-group-writable"])
             watch = arguments.flags.contains("watch")
@@ -31,6 +31,10 @@ enum ServeCommand {
             configuration.tokensFile = arguments.options["tokens"]
             if let bytes = try arguments.number("max-request-bytes") { configuration.maxRequestBytes = max(64, Int(bytes)) }
             if let drain = try arguments.number("drain-seconds") { configuration.drainSeconds = drain }
+            if let seconds = try arguments.number("init-timeout") {
+                guard seconds >= 0.1, seconds <= 3600 else { throw Arguments.Problem(description: "--init-timeout is a number of seconds from 0.1 to 3600") }
+                configuration.initTimeoutSeconds = seconds
+            }
             if let timeout = try arguments.number("request-timeout") { configuration.requestTimeoutSeconds = min(timeout, 86400) }
             if let seconds = try arguments.number("idle-timeout") { configuration.idleTimeout = seconds }
             if let seconds = try arguments.number("read-timeout") { configuration.readTimeout = seconds }

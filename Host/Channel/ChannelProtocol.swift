@@ -6,8 +6,14 @@
 ///
 ///     host -> worker   setup    always first: the plugin's config (raw bytes),
 ///                               resource limits, the user to run as
-///     worker -> host   loaded   name, version, ABI, typed routes; or
+///     worker -> host   named    the descriptor checked out; the plugin's name
+///                               (init has not run yet); or
 ///                      failed   why the plugin could not load (then it exits)
+///     host -> worker   initialize   the name is this file's to use: call init
+///                               (a duplicate name is refused by closing the
+///                               channel instead, so its init never runs)
+///     worker -> host   loaded   name, version, ABI, typed routes; or
+///                      failed   why init failed (then it exits)
 ///     host -> worker   serve    admin token, client limits, time limits,
 ///                               scoped tokens, allowed uids; the plugin's
 ///                               listening socket rides on it (SCM_RIGHTS)

@@ -6,7 +6,7 @@ extension HostMessage: ChannelMessage {
     public static var maximumBytes: Int { ChannelProtocol.maximumMessageBytes }
 
     private enum Tag: UInt8 {
-        case setup = 1, serve, tokens
+        case setup = 1, serve, tokens, initialize
     }
 
     public func encode(into writer: inout ChannelWriter) {
@@ -38,6 +38,8 @@ extension HostMessage: ChannelMessage {
         case .tokens(let tokens):
             writer.byte(Tag.tokens.rawValue)
             writer.array(tokens, Self.encodeToken)
+        case .initialize:
+            writer.byte(Tag.initialize.rawValue)
         }
     }
 
@@ -71,6 +73,8 @@ extension HostMessage: ChannelMessage {
                 allowedUIDs: try reader.optional("allowed uids") { try $0.array("allowed uids", minimumItemBytes: 4) { try $0.uint32("uid") } }))
         case .tokens:
             return .tokens(try reader.array("scoped tokens", minimumItemBytes: 8, decodeToken))
+        case .initialize:
+            return .initialize
         case nil:
             throw reader.malformed("unknown host message type \(tag)")
         }

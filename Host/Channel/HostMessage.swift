@@ -5,6 +5,9 @@ import BerthAuth
 public enum HostMessage: Equatable {
     /// The first message: what the worker needs before it loads the plugin.
     case setup(WorkerSetup)
+    /// The name the worker reported (`named`) is the plugin's to use: call
+    /// init now.
+    case initialize
     /// The plugin loaded and the host accepts it: serve on the listening
     /// socket passed with this message.
     case serve(ServeSettings)
@@ -16,6 +19,7 @@ public enum HostMessage: Equatable {
     public var kind: String {
         switch self {
         case .setup: return "setup"
+        case .initialize: return "initialize"
         case .serve: return "serve"
         case .tokens: return "tokens"
         }

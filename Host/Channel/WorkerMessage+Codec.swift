@@ -6,7 +6,7 @@ extension WorkerMessage: ChannelMessage {
     public static var maximumBytes: Int { ChannelProtocol.maximumWorkerMessageBytes }
 
     private enum Tag: UInt8 {
-        case loaded = 1, failed, timeout, tokensApplied
+        case loaded = 1, failed, timeout, tokensApplied, named
     }
 
     public func encode(into writer: inout ChannelWriter) {
@@ -31,6 +31,9 @@ extension WorkerMessage: ChannelMessage {
             writer.uint32(limit)
         case .tokensApplied:
             writer.byte(Tag.tokensApplied.rawValue)
+        case .named(let name):
+            writer.byte(Tag.named.rawValue)
+            writer.string(name)
         }
     }
 
@@ -52,6 +55,8 @@ extension WorkerMessage: ChannelMessage {
             return .timeout(route: try reader.string("route"), limitMilliseconds: try reader.uint32("limit"))
         case .tokensApplied:
             return .tokensApplied
+        case .named:
+            return .named(try reader.string("name"))
         case nil:
             throw reader.malformed("unknown worker message type \(tag)")
         }

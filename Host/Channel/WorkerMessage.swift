@@ -3,6 +3,10 @@ import BerthWire
 /// What a worker tells the host (see ChannelProtocol for the order).
 /// Adding a message: a case here, and its lines in WorkerMessage+Codec.
 public enum WorkerMessage: Equatable {
+    /// The plugin's library loaded and its descriptor checked out; it calls
+    /// itself `name`. The worker waits for `initialize` before calling init,
+    /// so the host can refuse a name another file holds first.
+    case named(String)
     /// The plugin loaded and its init succeeded.
     case loaded(PluginReport)
     /// The plugin could not load, or init failed; the worker exits next.
@@ -16,6 +20,7 @@ public enum WorkerMessage: Equatable {
     /// The message's name, for logs and errors.
     public var kind: String {
         switch self {
+        case .named: return "named"
         case .loaded: return "loaded"
         case .failed: return "failed"
         case .timeout: return "timeout"

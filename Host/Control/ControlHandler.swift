@@ -60,7 +60,7 @@ public final class ControlHandler: RequestHandler {
                 later.succeed(status: 200, body: Array(report.document.serialized().utf8))
             }
             if !known {
-                later.fail(status: 404, code: "not_found", message: "no plugin named \(parameters[0]); GET /status lists them")
+                later.fail(status: 404, code: "not_found", message: "no plugin named \(parameters[0]) and no plugin file of that name; `berth status` lists each plugin's name and file")
             }
             return .later
         }

@@ -11,8 +11,13 @@ public struct Configuration {
     public var readTimeout = 10.0
     /// Connections one worker serves at once; past it, 503.
     public var maxConnections = 10_000
-    /// How long a stopping worker may take to finish in-flight requests.
+    /// How long a stopping worker may take to finish in-flight requests;
+    /// the host kills it 2 s after that (Supervisor+Deadlines).
     public var drainSeconds = 10.0
+    /// How long a worker may take to load its plugin (library and init)
+    /// before it is killed and the plugin fails, unless its settings say
+    /// otherwise.
+    public var initTimeoutSeconds = 30.0
     /// How long a handler may run before its client gets 504 and its worker
     /// is replaced, unless the plugin's settings or route say otherwise
     /// (0: no limit).

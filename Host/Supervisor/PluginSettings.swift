@@ -11,6 +11,7 @@ import BerthWire
 ///     {
 ///       "instances": 2,                  worker processes sharing the socket
 ///       "drain_seconds": 10,             bound on finishing in-flight requests
+///       "init_timeout_seconds": 30,      bound on loading the library and init
 ///       "max_request_bytes": 1048576,    larger requests get 413
 ///       "idle_timeout": 60,              close connections quiet this long
 ///       "read_timeout": 10,              408 for a request not whole by then
@@ -26,6 +27,7 @@ import BerthWire
 public struct PluginSettings: Equatable {
     public var instances = 1
     public var drainSeconds: Double
+    public var initTimeoutSeconds: Double
     public var maxRequestBytes: Int
     public var idleTimeout: Double
     public var readTimeout: Double
@@ -64,6 +66,7 @@ public struct PluginSettings: Equatable {
 
     public init(defaults: Configuration) {
         drainSeconds = defaults.drainSeconds
+        initTimeoutSeconds = defaults.initTimeoutSeconds
         maxRequestBytes = defaults.maxRequestBytes
         idleTimeout = defaults.idleTimeout
         readTimeout = defaults.readTimeout
@@ -117,6 +120,9 @@ public struct PluginSettings: Equatable {
             case "drain_seconds":
                 guard let n = value.numberValue, n >= 0, n <= 3600 else { throw invalid(key, "must be a number of seconds from 0 to 3600") }
                 settings.drainSeconds = n
+            case "init_timeout_seconds":
+                guard let n = value.numberValue, n >= 0.1, n <= 3600 else { throw invalid(key, "must be a number of seconds from 0.1 to 3600") }
+                settings.initTimeoutSeconds = n
             case "max_request_bytes":
                 guard let n = value.numberValue, n >= 64, n <= Double(1 << 30) else { throw invalid(key, "must be a number of bytes from 64 to 1073741824") }
                 settings.maxRequestBytes = Int(n)
@@ -184,7 +190,7 @@ public struct PluginSettings: Equatable {
                 }
                 settings.allowedUIDs = uids.map { UInt32($0) }
             default:
-                throw invalid(key, "is not a setting; use instances, drain_seconds, max_request_bytes, idle_timeout, read_timeout, max_connections, environment, config, request_timeout_seconds, route_timeouts, limits, user, group or allowed_uids")
+                throw invalid(key, "is not a setting; use instances, drain_seconds, init_timeout_seconds, max_request_bytes, idle_timeout, read_timeout, max_connections, environment, config, request_timeout_seconds, route_timeouts, limits, user, group or allowed_uids")
             }
         }
         if settings.uid != nil && settings.gid == nil {
@@ -208,7 +214,7 @@ public struct PluginSettings: Equatable {
     }
 
     public static func == (a: PluginSettings, b: PluginSettings) -> Bool {
-        a.instances == b.instances && a.drainSeconds == b.drainSeconds && a.maxRequestBytes == b.maxRequestBytes
+        a.instances == b.instances && a.drainSeconds == b.drainSeconds && a.initTimeoutSeconds == b.initTimeoutSeconds && a.maxRequestBytes == b.maxRequestBytes
             && a.environment == b.environment && a.config == b.config && a.allowedUIDs == b.allowedUIDs
             && a.idleTimeout == b.idleTimeout && a.readTimeout == b.readTimeout && a.maxConnections == b.maxConnections
             && a.requestTimeoutSeconds == b.requestTimeoutSeconds && a.routeTimeouts == b.routeTimeouts

@@ -27,6 +27,8 @@ public final class PluginSlot {
     var workers: [pid_t: WorkerHandle] = [:]
     /// Pending restarts: timer and instance.
     var restartTimers: [EventLoop.TimerID: Int] = [:]
+    /// Each worker's pending load or drain deadline (Supervisor+Deadlines).
+    var deadlines: [pid_t: EventLoop.TimerID] = [:]
     /// Counts of workers that have exited.
     var history = SharedStats.Snapshot()
     /// Answers 503 on the socket while no worker can.
@@ -60,7 +62,8 @@ public final class PluginSlot {
         let serving = (machine.current?.workers ?? []).compactMap { workers[$0.pid] }
         func optional(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
         return .object([
-            ("name", optional(name)),
+            // The name its plugin declared, even if it never served.
+            ("name", optional(name ?? machine.declaredName)),
             ("version", optional(machine.current?.version)),
             ("file", .string(file)),
             ("state", .string(state.rawValue)),

@@ -7,13 +7,15 @@ public struct ReloadReport {
     public var updated: [String] = []
     public var removed: [String] = []
     public var unchanged: [String] = []
+    /// Failed before and unchanged: loaded again, and serving now.
+    public var retried: [String] = []
     /// File and reason.
     public var failed: [(String, String)] = []
 
     public var succeeded: Bool { failed.isEmpty }
 
     public var summary: String {
-        "\(added.count) added, \(updated.count) updated, \(removed.count) removed, \(failed.count) failed, \(unchanged.count) unchanged"
+        "\(added.count) added, \(updated.count) updated, \(removed.count) removed, \(failed.count) failed, \(unchanged.count) unchanged\(retried.isEmpty ? "" : ", \(retried.count) retried")"
     }
 
     public var document: JSONValue {
@@ -24,6 +26,7 @@ public struct ReloadReport {
             ("removed", list(removed)),
             ("failed", .array(failed.map { .object([("file", .string($0.0)), ("reason", .string($0.1))]) })),
             ("unchanged", list(unchanged)),
+            ("retried", list(retried)),
         ])
     }
 }

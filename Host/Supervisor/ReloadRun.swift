@@ -59,6 +59,7 @@ struct ReloadRun {
             switch entry.outcome {
             case .added: report.added.append(entry.file)
             case .updated: report.updated.append(entry.file)
+            case .retried: report.retried.append(entry.file)
             case .removed: report.removed.append(entry.file)
             case .failed(let reason): report.failed.append((entry.file, reason))
             default: break

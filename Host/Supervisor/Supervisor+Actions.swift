@@ -15,6 +15,8 @@ extension Supervisor {
         slot.generations = slot.generations.filter { slot.machine.generation($0.key) != nil }
         for action in actions { execute(action, slot) }
         executionDepth -= 1
+        // A worker stopped or failed may have been what another's name waited for.
+        if executionDepth == 0 { decideNames() }
         endReloadIfSettled()
     }
 
@@ -28,8 +30,13 @@ extension Supervisor {
             spawn(slot, generation, instance: instance)
         case .serve(let pid, let generation, let name):
             serve(slot, pid: pid, generation: generation, name: name)
+        case .initialize(let pid):
+            initialize(slot, pid)
         case .stop(let pid):
-            if let worker = slot.workers[pid] { stop(worker) }
+            guard let worker = slot.workers[pid] else { return }
+            let stopsNow = !worker.stopping && !worker.reaped
+            stop(worker)
+            if stopsNow { startDrainDeadline(slot, worker) }
         case .kill(let pid):
             // Only a worker not yet reaped: a reaped pid may be reused.
             if let worker = slot.workers[pid], !worker.reaped { ChildProcess.signal(pid, SIGKILL) }

@@ -23,6 +23,7 @@ extension Supervisor {
             // open must not make the host wait.
             channelReadable(slot, worker, budget: .atExit)
             closeChannel(worker)
+            cancelDeadline(slot, pid)
             slot.workers[pid] = nil
             slot.history.add(worker.stats.snapshot())
             let breach = limitBreach(worker, exit, cpuSeconds: cpuSeconds)

@@ -18,6 +18,7 @@ extension Supervisor {
         }
         slot.workers[worker.pid] = worker
         workersByPID[worker.pid] = (slot, worker)
+        startLoadDeadline(slot, worker)
         // Attached before the machine hears of it: its answer may be to stop
         // the worker, which closes the channel, and a channel attached after
         // that would have epoll watch a closed (perhaps reused) number.
@@ -59,6 +60,8 @@ extension Supervisor {
                 return channelBroke(slot, worker, "worker \(worker.pid) of plugin \(slot.name ?? slot.file) sent what the host cannot read: \(error); the worker's channel (fd 3) is the host's: a plugin must not write to it")
             }
             switch message {
+            case .named(let name):
+                workerNamed(slot, worker, name)
             case .loaded(let report):
                 workerLoaded(slot, worker, report)
             case .timeout(let route, let milliseconds):

@@ -47,6 +47,8 @@ public final class Supervisor {
     public var onReloadDone: ((ReloadReport) -> Void)?
     var onStopped: (() -> Void)?
     var shuttingDown = false
+    /// decideNames is running (it feeds events, which would call it again).
+    var decidingNames = false
 
     public init(loop: EventLoop, configuration: Configuration, token: AuthToken, scopedTokens: [ScopedToken] = []) {
         self.loop = loop
@@ -74,10 +76,16 @@ public final class Supervisor {
 
     /// Starts a fresh generation of one plugin even if its file is unchanged
     /// (`berth restart NAME`), leaving every other plugin alone; clears a
-    /// crash-loop failure. False when no plugin has that name.
-    public func restart(plugin name: String, _ done: @escaping (ReloadReport) -> Void) -> Bool {
-        guard let slot = slots.first(where: { !$0.removed && $0.name == name }) else { return false }
-        request(ReloadRequest(restartOnly: [slot.file], reason: "restart \(name)", done: done))
+    /// crash-loop failure. `plugin` is its name (the one it serves under,
+    /// or the one it declared before it failed) or its file name
+    /// ("libx.so"; plugin names cannot hold a dot). False when none matches.
+    public func restart(plugin: String, _ done: @escaping (ReloadReport) -> Void) -> Bool {
+        let live = slots.filter { !$0.removed }
+        guard let slot = live.first(where: { $0.name == plugin })
+            ?? live.first(where: { $0.file.split(separator: "/").last.map(String.init) == plugin })
+            ?? live.first(where: { $0.name == nil && $0.machine.declaredName == plugin })
+        else { return false }
+        request(ReloadRequest(restartOnly: [slot.file], reason: "restart \(plugin)", done: done))
         return true
     }
 

@@ -26,6 +26,10 @@ final class WorkerHandle {
     var breach: LimitBreach?
     /// What it reported once it loaded the plugin, kept until it is served.
     var loaded: PluginReport?
+    /// The name its plugin reported before init (`named`), and whether the
+    /// host has decided on it yet (Supervisor+Names).
+    var declaredName: String?
+    var nameDecided = false
 
     /// The host makes them with `spawn`; unit tests make them directly to
     /// drive the executor without a process.

@@ -20,7 +20,24 @@ extension WorkerProcess {
             fail("\(options.file): plugin \(plugin.name) cannot report its routes: \(error); declare fewer routes, or shorter patterns, scopes or version")
         } catch {
             Log.error("cannot reach the host: \(error)")
-            exit(72)
+            exit(WorkerExitCode.cannotReachHost)
+        }
+    }
+
+    /// Tells the host the plugin's name and waits for `initialize`. A host
+    /// that closes the channel instead refused the name (or is stopping this
+    /// worker): exit without running init.
+    static func awaitNameGranted(_ plugin: LoadedPlugin, _ options: Options) {
+        do {
+            try channel.send(.named(plugin.name))
+        } catch {
+            Log.error("cannot reach the host: \(error)")
+            exit(WorkerExitCode.cannotReachHost)
+        }
+        guard let (message, passed) = receiveFromHost(options) else { exit(0) }
+        passed?.close()
+        guard case .initialize = message else {
+            fail("\(options.file): the host sent \(message.kind) where initialize was expected")
         }
     }
 

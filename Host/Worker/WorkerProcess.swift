@@ -6,8 +6,9 @@ import BerthWire
 import CBerth
 import Glibc
 
-/// The life of a worker process, in order: load the plugin, report to the
-/// host, receive the listening socket, serve until SIGTERM, drain, exit.
+/// The life of a worker process, in order: load the plugin, report its name
+/// and wait for the host to grant it, run init, report to the host, receive
+/// the listening socket, serve until SIGTERM, drain, exit.
 /// It inherits InheritedDescriptors.inWorker; BerthChannel's
 /// ChannelProtocol describes what it and the host say to each other.
 public enum WorkerProcess {
@@ -61,6 +62,9 @@ public enum WorkerProcess {
         inherited.library.close()
         HostAPI.pluginName = plugin.name
         CurrentProcess.setName("berth:\(plugin.name)")
+        // The host decides whether this file may use the name before init
+        // runs: a refused duplicate's init must not run at all.
+        awaitNameGranted(plugin, options)
         if let initialize = plugin.descriptor.pointee.`init` {
             // The config's bytes exactly as the host sent them, NUL-terminated for C.
             let result = (setup.config + [0]).withUnsafeBufferPointer {

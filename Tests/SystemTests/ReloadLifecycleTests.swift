@@ -29,12 +29,6 @@ final class E2EReloadLifecycleTests: ReloadTestCase {
             XCTAssertTrue((answer.errorMessage ?? "").contains("crash loop"), answer.line)
             XCTAssertTrue((answer.errorMessage ?? "").contains("berth restart crashy"), answer.line)
         }
-        // A reload with the file unchanged leaves it down.
-        let unchanged = try reload()
-        XCTAssertEqual(unchanged.status, 0, unchanged.stdout + unchanged.stderr)
-        XCTAssertEqual(unchanged.lines, ["unchanged \(crashyFile)"])
-        XCTAssertEqual(try call("crashy", "GET", "/ok").status, 503)
-
         // berth restart starts a fresh generation, with a fresh crash count.
         let restarted = try restart("crashy")
         XCTAssertEqual(restarted.status, 0, restarted.stdout + restarted.stderr)
@@ -46,8 +40,18 @@ final class E2EReloadLifecycleTests: ReloadTestCase {
         XCTAssertTrue(back["error"] is NSNull, "\(back)")
         XCTAssertEqual(workerProcesses(of: crashyFile), pids(back))
 
-        // Down again; this time a change (its settings file) brings it back.
+        // Down again; a reload with the file unchanged retries it
+        // (E2EFailedPluginRetryTests), with a fresh crash count.
         try crashUntilDown(host, restartsBefore: 3)
+        XCTAssertEqual(try call("crashy", "GET", "/ok").status, 503)
+        let retried = try reload()
+        XCTAssertEqual(retried.status, 0, retried.stdout + retried.stderr)
+        XCTAssertEqual(retried.lines, ["retried \(crashyFile)"])
+        XCTAssertEqual(try call("crashy", "GET", "/ok").status, 200)
+        XCTAssertEqual(jsonInt(try plugin("crashy", in: try status())["generation"]), 3)
+
+        // Down again; this time a change (its settings file) brings it back.
+        try crashUntilDown(host, restartsBefore: 6)
         XCTAssertEqual(try call("crashy", "GET", "/ok").status, 503)
         try #"{"instances": 1}"#.write(toFile: sandbox.plugins + "/libcrashy.json", atomically: true, encoding: .utf8)
         let changed = try reload()
@@ -56,7 +60,7 @@ final class E2EReloadLifecycleTests: ReloadTestCase {
         XCTAssertEqual(try call("crashy", "GET", "/ok").status, 200)
         back = try plugin("crashy", in: try status())
         XCTAssertEqual(back["state"] as? String, "running", "\(back)")
-        XCTAssertEqual(jsonInt(back["generation"]), 3)
+        XCTAssertEqual(jsonInt(back["generation"]), 4)
 
         // An unknown name is refused.
         let unknown = try restart("nosuch")
@@ -279,7 +283,7 @@ final class E2EReloadLifecycleTests: ReloadTestCase {
         XCTAssertEqual(report["removed"] as? [String], [], answer.line)
         XCTAssertEqual((report["failed"] as? [Any])?.count, 0, answer.line)
         XCTAssertEqual(report["unchanged"] as? [String], [cechoFile], answer.line)
-        XCTAssertEqual(Set(report.keys), ["added", "updated", "removed", "failed", "unchanged"])
+        XCTAssertEqual(Set(report.keys), ["added", "updated", "removed", "failed", "unchanged", "retried"])
         // The answer came once the reload was over: ver serves now.
         XCTAssertEqual(try verVersion(), ReloadPlugins.versionLine("1"))
         try host.waitForLog(containing: "reload done: 1 added", after: mark)

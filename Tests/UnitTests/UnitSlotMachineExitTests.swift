@@ -44,7 +44,7 @@ final class UnitSlotMachineExitTests: XCTestCase {
         XCTAssertEqual(driver.exit(started.pids[0], .exited(3), uptime: 5).restarts.map(\.delay), [0.2], "backoff doubles")
     }
 
-    func testACrashLoopLeavesThePluginDownUntilRestart() {
+    func testACrashLoopLeavesThePluginDownUntilAReloadOrRestart() {
         var driver = SlotMachineDriver(crashLimit: 2, crashWindowSeconds: 60)
         var pid = driver.bringUp("v1").pids[0]
         for crash in 1...2 {
@@ -59,14 +59,21 @@ final class UnitSlotMachineExitTests: XCTestCase {
         XCTAssertTrue(third.opensUnavailable, "its socket answers 503 with the reason")
         XCTAssertEqual(driver.machine.state, .failed)
         XCTAssertTrue(driver.machine.error?.hasPrefix("crash loop: 3 crashes within 60 s (last: killed by SIGSEGV)") == true, "\(driver.machine.error ?? "")")
-        // Unchanged, it stays down; `berth restart` (forced) starts it again.
-        XCTAssertEqual(driver.scan("v1"), [.settled(.unchanged)])
-        XCTAssertEqual(driver.machine.state, .failed)
-        let restarted = driver.bringUp("v1", forced: true)
-        XCTAssertEqual(restarted.actions.settled, [.updated])
-        XCTAssertTrue(restarted.actions.contains(.closeUnavailable))
+        // Unchanged, a reload retries it and says so once it serves.
+        let retried = driver.scan("v1")
+        XCTAssertTrue(retried.infos.first?.hasPrefix("retrying: /plugins/libgreeter.so failed before (crash loop: 3 crashes") == true, "\(retried)")
+        XCTAssertEqual(retried.spawned, [0])
+        let retriedPID = driver.startSpawns(retried).pids[0]
+        let back = driver.serve(retriedPID)
+        XCTAssertEqual(back.settled, [.retried])
+        XCTAssertTrue(back.contains(.closeUnavailable))
         XCTAssertEqual(driver.machine.state, .running)
         XCTAssertEqual(driver.machine.crashTimes, [], "a fresh generation starts with a clean crash count")
+        // `berth restart` (forced) starts a fresh generation of a running one.
+        let restarted = driver.bringUp("v1", forced: true)
+        XCTAssertEqual(restarted.actions.stopped, [retriedPID])
+        XCTAssertEqual(driver.exit(retriedPID, .exited(0)).settled, [.updated])
+        XCTAssertEqual(driver.machine.state, .running)
     }
 
     func testCrashesOutsideTheWindowDoNotAddUp() {

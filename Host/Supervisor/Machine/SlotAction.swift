@@ -3,12 +3,18 @@
 /// Supervisor feeds back to the same machine.
 enum SlotAction: Equatable {
     /// Start a worker for one instance of a generation (then feed
-    /// `workerStarted` or `spawnFailed`).
+    /// `workerStarted` or `spawnFailed`). The Supervisor also starts its
+    /// load deadline (init_timeout_seconds), fed back as `loadDeadlinePassed`.
     case spawn(generation: Int, instance: Int)
+    /// Tell the worker its plugin's name is granted: it calls init now. The
+    /// load deadline starts again from here.
+    case initialize(pid: Int32)
     /// Hand the worker the socket of `name` (then feed `workerServing`, or
     /// `serveRefused` if the socket cannot be created).
     case serve(pid: Int32, generation: Int, name: String)
-    /// Ask the worker to finish in-flight requests and exit.
+    /// Ask the worker to finish in-flight requests and exit. The Supervisor
+    /// also starts its drain deadline (drain_seconds plus a grace), fed
+    /// back as `drainDeadlinePassed` if it has not exited by then.
     case stop(pid: Int32)
     case kill(pid: Int32)
     /// Hand the worker the current token table.
@@ -40,6 +46,8 @@ enum ReloadOutcome: Equatable {
     case updated
     case removed
     case unchanged
+    /// Unchanged, but it had failed: loaded again, and now serves.
+    case retried
     /// The file could not be read; whatever ran keeps running.
     case notReloaded(reason: String)
     /// A new generation did not start.

@@ -17,6 +17,11 @@ enum SlotEvent {
     case workerStarted(pid: Int32, generation: Int, instance: Int)
     /// A `spawn` action could not start a worker.
     case spawnFailed(generation: Int, error: String)
+    /// The worker's plugin calls itself `name` (its init has not run yet).
+    /// The Supervisor feeds this once it has decided across slots whether
+    /// this file may use the name: `problem` says why not (a name another
+    /// file holds, or one whose file sorts first).
+    case workerNamed(pid: Int32, name: String, problem: String?)
     /// The worker loaded the plugin, which calls itself `name`. `problem`
     /// is what the Supervisor found wrong with it across slots and settings
     /// (a duplicate name, an unknown route in route_timeouts), if anything.
@@ -37,6 +42,13 @@ enum SlotEvent {
     case tokensUndeliverable(pid: Int32, error: String)
     /// The worker applied the tokens it was sent.
     case tokensApplied(pid: Int32)
+
+    /// The worker has been loading (library, init) for `seconds`, its
+    /// plugin's init_timeout_seconds, without reporting `loaded`.
+    case loadDeadlinePassed(pid: Int32, seconds: Double)
+    /// The worker was asked to stop `seconds` ago (its drain_seconds plus
+    /// a grace) and has not exited.
+    case drainDeadlinePassed(pid: Int32, seconds: Double)
 
     /// A restart scheduled by `scheduleRestart` is due.
     case restartTimerFired(generation: Int, instance: Int)

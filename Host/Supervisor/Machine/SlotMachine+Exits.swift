@@ -1,3 +1,6 @@
+import BerthChannel
+import BerthPOSIX
+
 /// A worker's exit: nothing (it was asked to stop), a failed load, or a
 /// restart: at once after a timeout, with backoff after a crash, and never
 /// again after a crash loop.
@@ -10,13 +13,22 @@ extension SlotMachine {
         switch record.state {
         case .loading where worker.phase == .loading:
             let why = exit.breach.map { "was stopped while loading the plugin: \($0.description)" }
-                ?? "\(exit.status) while loading the plugin (a crash in its entry or init function?)"
+                ?? Self.loadExitExplained(exit.status)
             fail(number, "\(file): the worker \(why)", &actions)
         case .loading, .serving:
             restart(worker, of: number, after: exit, &actions)
         case .retiring, .failed:
             break
         }
+    }
+
+    /// Why a worker that exited while loading did: a status the worker
+    /// uses to say what went wrong, or else a crash in the plugin's code.
+    static func loadExitExplained(_ status: ChildProcess.Exit) -> String {
+        if status == .exited(WorkerExitCode.cannotReachHost) {
+            return "\(status) while loading the plugin: it could not send to the host over its channel (not a crash in the plugin; the worker's log line above says why); fix that, then `berth reload`"
+        }
+        return "\(status) while loading the plugin (a crash in its entry or init function?)"
     }
 
     private mutating func restart(_ worker: WorkerRecord, of number: Int, after exit: WorkerExit, _ actions: inout [SlotAction]) {
@@ -35,7 +47,7 @@ extension SlotMachine {
         let what = exit.breach.map { "stopped: \($0.description)" } ?? exit.status.description
         crashTimes = crashTimes.filter { exit.now - $0 < configuration.crashWindowSeconds } + [exit.now]
         if crashTimes.count > configuration.crashLimit {
-            let reason = "crash loop: \(crashTimes.count) crashes within \(Int(configuration.crashWindowSeconds)) s (last: \(exit.breach?.description ?? exit.status.description)); left down until its file changes or `berth restart \(label)`"
+            let reason = "crash loop: \(crashTimes.count) crashes within \(Int(configuration.crashWindowSeconds)) s (last: \(exit.breach?.description ?? exit.status.description)); left down until its file changes, `berth reload` or `berth restart \(label)`"
             return fail(number, reason, &actions)
         }
         let delay = policy.delayAfterCrash(uptime: exit.uptimeSeconds)

@@ -74,8 +74,8 @@ extension SlotMachine {
             $0.failure = reason
         }
         stopWorkers(number, &actions)
-        if case .generation(number, let added, _) = awaiting {
-            awaiting = .generation(number: number, added: added, failure: reason)
+        if case .generation(number, let serves, _) = awaiting {
+            awaiting = .generation(number: number, serves: serves, failure: reason)
         }
         if candidate?.number == number {
             retiring.append(candidate!)

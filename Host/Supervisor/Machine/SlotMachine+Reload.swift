@@ -9,30 +9,35 @@ extension SlotMachine {
             // Nothing ran from this file: status shows it failed, and why.
             generationsMade += 1
             current = .placeholder(number: generationsMade, failure: reason)
-            awaiting = .generation(number: generationsMade, added: true, failure: reason)
+            awaiting = .generation(number: generationsMade, serves: .added, failure: reason)
             actions.append(.log(LogLine(level: .error, message: "plugin not loaded: \(reason)", plugin: nil)))
         case .unreadable(let reason):
             lastReloadError = reason
             awaiting = .outcome(.notReloaded(reason: reason))
             actions.append(.log(LogLine(level: .error, message: "reload failed: \(reason); the running version keeps serving", plugin: name)))
-        case .readable(_, let fingerprint, _) where current?.fingerprint == fingerprint && !forced:
-            // Same bytes, same settings: keep what runs, and keep a failed
-            // version down (loading it again would fail again). What runs
-            // is what the folder holds: an earlier failed update is no
-            // longer pending.
+        case .readable(_, let fingerprint, _) where current?.fingerprint == fingerprint && current?.state != .failed && !forced:
+            // Same bytes, same settings: keep what runs. What runs is what
+            // the folder holds: an earlier failed update is no longer pending.
             lastReloadError = nil
             awaiting = .outcome(.unchanged)
         case .readable(let number, let fingerprint, let instances):
-            start(GenerationRecord(number: number, fingerprint: fingerprint, instances: instances), &actions)
+            // A failed plugin whose file did not change is loaded again: what
+            // failed it may have passed (a dependency down, a full disk, a
+            // socket held by an orphan), and a reload is how an operator says so.
+            let retry = current?.state == .failed && current?.fingerprint == fingerprint && !forced
+            if retry {
+                actions.append(.log(LogLine(level: .info, message: "retrying: \(file) failed before (\(current?.failure ?? "?")) and is unchanged; loading it again", plugin: name ?? declaredName)))
+            }
+            start(GenerationRecord(number: number, fingerprint: fingerprint, instances: instances), retry: retry, &actions)
         }
     }
 
     /// A new generation: beside a serving one (which it replaces once every
     /// instance serves), or instead of one that does not serve.
-    private mutating func start(_ record: GenerationRecord, _ actions: inout [SlotAction]) {
+    private mutating func start(_ record: GenerationRecord, retry: Bool, _ actions: inout [SlotAction]) {
         generationsMade = record.number
         // A plugin that never served is being added, not updated.
-        awaiting = .generation(number: record.number, added: name == nil, failure: nil)
+        awaiting = .generation(number: record.number, serves: retry ? .retried : (name == nil ? .added : .updated), failure: nil)
         crashTimes.removeAll()
         policy = RestartPolicy()
         if let candidate { retire(candidate.number, &actions) }

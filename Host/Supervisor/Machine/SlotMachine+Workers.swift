@@ -9,6 +9,22 @@ extension SlotMachine {
         if !live { actions.append(.stop(pid: pid)) }
     }
 
+    /// The Supervisor decided whether the worker may use `declared` (no
+    /// other file holds it first); init runs only if it may.
+    mutating func workerNamed(_ pid: Int32, _ declared: String, _ problem: String?, _ actions: inout [SlotAction]) {
+        guard let number = generationNumber(of: pid), let record = generation(number), worker(pid)?.phase == .loading else { return }
+        declaredName = declared
+        guard record.isLive, lifecycle == .active else {
+            updateWorker(pid) { $0.phase = .stopping }
+            return actions.append(.stop(pid: pid))
+        }
+        if let owned = name, owned != declared {
+            return fail(number, "\(file) now names itself \"\(declared)\" instead of \"\(owned)\"; to rename a plugin, remove the file and add it under the new name", &actions)
+        }
+        if let problem { return fail(number, problem, &actions) }
+        actions.append(.initialize(pid: pid))
+    }
+
     mutating func workerLoaded(_ pid: Int32, _ loadedName: String, _ problem: String?, _ actions: inout [SlotAction]) {
         guard let number = generationNumber(of: pid), let record = generation(number) else { return }
         // Only a plugin writing to the channel itself says "loaded" again:

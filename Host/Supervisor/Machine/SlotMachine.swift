@@ -12,7 +12,9 @@
 ///
 ///     (new)      --scanned: readable------------> starting    spawn each instance
 ///     (new)      --scanned: unreadable----------> failed      settled(failed)
+///     starting   --worker named-----------------> starting    initialize it (or fail: duplicate name)
 ///     starting   --worker loaded----------------> starting    serve it
+///     starting   --load deadline passed---------> failed      kill it, stop the others
 ///     starting   --every instance serves--------> running     close 503, settled(added/updated)
 ///     starting   --worker fails / dies loading--> failed      stop the others, open 503 if it had served
 ///     running    --scanned: unchanged-----------> running     settled(unchanged)
@@ -25,7 +27,9 @@
 ///     restarting --restart timer fired----------> restarting  spawn the same instance
 ///     restarting --it serves--------------------> running
 ///     restarting --crash past crashLimit--------> failed      stop the rest, open 503
-///     failed     --scanned: changed, or forced--> starting    spawn the new generation
+///     failed     --scanned: any readable file---> starting    spawn a new generation (a reload retries
+///                                                             a failed plugin: settled(retried) if it serves)
+///     any        --drain deadline passed--------> (same)      kill the worker that did not stop
 ///     any        --removed----------------------> removed     stop all, close 503, remove the socket;
 ///                                                             settled(removed) once all exited
 ///     any        --shutdown---------------------> stopping    cancel restarts, stop all; never settles
@@ -49,8 +53,9 @@ struct SlotMachine {
     /// What the reload that touched the slot waits to report.
     enum Awaiting: Equatable {
         case outcome(ReloadOutcome)
-        /// Generation `number` should serve; `failure` is why it did not.
-        case generation(number: Int, added: Bool, failure: String?)
+        /// Generation `number` should serve, and then the reload reports
+        /// `serves` (added, updated or retried); `failure` is why it did not.
+        case generation(number: Int, serves: ReloadOutcome, failure: String?)
         case removal
     }
 
@@ -59,6 +64,9 @@ struct SlotMachine {
     let configuration: Configuration
     /// The socket name this file's plugin owns, once it has served.
     var name: String?
+    /// The name its last worker reported, even if that worker failed
+    /// afterwards (status shows it, `berth restart` finds the file by it).
+    var declaredName: String?
     var current: GenerationRecord?
     var candidate: GenerationRecord?
     var retiring: [GenerationRecord] = []
@@ -102,6 +110,7 @@ struct SlotMachine {
         case .workerStarted(let pid, let generation, let instance): workerStarted(pid, generation, instance, &actions)
         case .spawnFailed(let generation, let error):
             fail(generation, "cannot start a worker for \(file): \(error)", &actions)
+        case .workerNamed(let pid, let name, let problem): workerNamed(pid, name, problem, &actions)
         case .workerLoaded(let pid, let name, let problem): workerLoaded(pid, name, problem, &actions)
         case .serveRefused(let pid, let reason):
             if let generation = generationNumber(of: pid) { fail(generation, reason, &actions) }
@@ -112,6 +121,8 @@ struct SlotMachine {
         case .tokensUndeliverable(let pid, let error): tokensUndeliverable(pid, error, &actions)
         case .tokensApplied(let pid): updateWorker(pid) { $0.tokensPending = false }
         case .restartTimerFired(let generation, let instance): restartDue(generation, instance, &actions)
+        case .loadDeadlinePassed(let pid, let seconds): loadDeadlinePassed(pid, seconds, &actions)
+        case .drainDeadlinePassed(let pid, let seconds): drainDeadlinePassed(pid, seconds, &actions)
         }
         retiring.removeAll { $0.workers.isEmpty }
         settleIfDone(&actions)
@@ -131,9 +142,9 @@ struct SlotMachine {
             actions.append(.settled(outcome))
         case .removal:
             actions.append(.settled(.removed))
-        case .generation(let number, let added, let failure):
+        case .generation(let number, let serves, let failure):
             if let current, current.number == number, current.state == .serving {
-                actions.append(.settled(added ? .added : .updated))
+                actions.append(.settled(serves))
             } else {
                 actions.append(.settled(.failed(reason: failure ?? lastReloadError ?? "did not start")))
             }
