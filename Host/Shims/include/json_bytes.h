@@ -61,23 +61,19 @@ static inline int berth_json_special16(const uint8_t *p) {
     return mask ? __builtin_ctz(mask) : 16;
 }
 
-/* The same test for a string that starts in the buffer's last 16 bytes:
- * p points 16 bytes before the buffer's end and `skip` (0-15) bytes of it
- * come before the string. Returns the index, counted from p + skip, of the
- * first special byte, or 16 - skip when there is none. Reads nothing past
- * the end, where a plain 16-byte load from p + skip would. */
-static inline int berth_json_special16_tail(const uint8_t *p, int skip) {
-    unsigned mask = berth_json_special_mask16(p) >> skip;
-    return mask ? __builtin_ctz(mask) : 16 - skip;
-}
-
-/* berth_json_special16 and its tail form for the validating walk
- * (JSONSkipper, JSONScanner): they also stop at a byte of 0x80 or above. */
+/* berth_json_special16 for the validating walk (JSONSkipper, JSONScanner):
+ * it also stops at a byte of 0x80 or above. The framer, which only looks
+ * for the quote that ends a string, keeps the test above. */
 static inline int berth_json_stop16(const uint8_t *p) {
     unsigned mask = berth_json_stop_mask16(p);
     return mask ? __builtin_ctz(mask) : 16;
 }
 
+/* The same test for a string that starts in the buffer's last 16 bytes:
+ * p points 16 bytes before the buffer's end and `skip` (0-15) bytes of it
+ * come before the string. Returns the index, counted from p + skip, of the
+ * first byte it stops at, or 16 - skip when there is none. Reads nothing
+ * past the end, where a plain 16-byte load from p + skip would. */
 static inline int berth_json_stop16_tail(const uint8_t *p, int skip) {
     unsigned mask = berth_json_stop_mask16(p) >> skip;
     return mask ? __builtin_ctz(mask) : 16 - skip;
