@@ -52,6 +52,6 @@ public enum UTF8Sequence {
     /// What a refusal says, naming the byte.
     public static func explanation(_ byte: UInt8) -> String {
         let hex = String(byte, radix: 16, uppercase: true)
-        return "invalid UTF-8 in a string (byte 0x\(hex.count < 2 ? "0" + hex : hex) starts no valid UTF-8 character); JSON text must be UTF-8"
+        return "invalid UTF-8 in a string (byte 0x\(hex.count < 2 ? "0" + hex : hex) starts no UTF-8 character; JSON text must be UTF-8)"
     }
 }
