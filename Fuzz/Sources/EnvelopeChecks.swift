@@ -3,7 +3,9 @@ import BerthWire
 /// The envelope parser's promises, checked on one frame against
 /// ReferenceJSON: invalid JSON is 400 invalid_json, a valid non-request is
 /// 400 bad_request (with the id when there is one), and a usable request
-/// has exactly the member ranges the reference finds.
+/// has exactly the member ranges the reference finds, and the same decoded
+/// values: keys, method, path and token mean what JSON says, escapes
+/// included.
 enum EnvelopeChecks {
     static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].map { Array($0.utf8) }
 
@@ -32,6 +34,9 @@ enum EnvelopeChecks {
         check(envelope.path?.range == content(members.path!.value), "path range in \(show(frame))")
         let token = members.token.flatMap { frame[$0.value.lowerBound] == UInt8(ascii: "\"") ? content($0.value) : nil }
         check(envelope.authToken?.range == token, "auth_token range in \(show(frame))")
+        let method = asciiUppercased(ReferenceJSON.unescape(UnsafeBufferPointer(rebasing: frame[content(members.method!.value)])))
+        check(Array(envelope.httpMethod(in: frame).description.utf8) == method,
+              "method \(envelope.httpMethod(in: frame)) in \(show(frame)), expected \(show(method))")
         for member in [envelope.method, envelope.path, envelope.authToken].compactMap({ $0 }) {
             check(member.hasEscapes == frame[member.range].contains(UInt8(ascii: "\\")), "hasEscapes wrong in \(show(frame))")
             let decoded = RequestEnvelope.decoded(member, in: frame)
@@ -52,7 +57,8 @@ enum EnvelopeChecks {
     }
 
     /// The last top-level member of each name the host reads (JSON leaves
-    /// duplicates open; the host keeps the last). Keys compare raw.
+    /// duplicates open; the host keeps the last). Keys compare decoded:
+    /// "p\u0061th" is "path".
     struct Members {
         var id, method, path, token, data, headers: ReferenceJSON.Member?
     }
@@ -64,7 +70,7 @@ enum EnvelopeChecks {
         guard reference.isObject else { return ("bad_request", nil, members) }
         for member in reference.members {
             // Bytes, not Strings: String equality is Unicode equivalence.
-            switch Array(frame[member.key]) {
+            switch ReferenceJSON.unescape(UnsafeBufferPointer(rebasing: frame[member.key])) {
             case Array("id".utf8): members.id = member
             case Array("method".utf8): members.method = member
             case Array("path".utf8): members.path = member
@@ -77,10 +83,13 @@ enum EnvelopeChecks {
         func isString(_ member: ReferenceJSON.Member?) -> Bool {
             member.map { frame[$0.value.lowerBound] == UInt8(ascii: "\"") } ?? false
         }
+        func decoded(_ member: ReferenceJSON.Member) -> [UInt8] {
+            ReferenceJSON.unescape(UnsafeBufferPointer(rebasing: frame[content(member.value)]))
+        }
         let usable = isString(members.method)
-            && methods.contains(asciiUppercased(frame[content(members.method!.value)]))
+            && methods.contains(asciiUppercased(decoded(members.method!)))
             && isString(members.path)
-            && frame[content(members.path!.value)].first == UInt8(ascii: "/")
+            && decoded(members.path!).first == UInt8(ascii: "/")
             && members.headers.map { frame[$0.value.lowerBound] == UInt8(ascii: "{") } ?? true
         return (usable ? "ok" : "bad_request", members.id?.value, members)
     }
@@ -90,7 +99,7 @@ enum EnvelopeChecks {
         (value.lowerBound + 1)..<(value.upperBound - 1)
     }
 
-    private static func asciiUppercased(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> [UInt8] {
+    private static func asciiUppercased(_ bytes: [UInt8]) -> [UInt8] {
         bytes.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
     }
 }

@@ -1,7 +1,8 @@
 /// A second, deliberately plain JSON reader (RFC 8259's grammar, written
 /// straight from it) whose verdicts the host's scanner must agree with. It
 /// shares no code with Host/Wire, so a shared mistake is unlikely. Like the
-/// host it does not check UTF-8, and it refuses nesting deeper than 256.
+/// host it requires strings to be UTF-8 (checked by the standard library's
+/// decoder, not Berth's), and it refuses nesting deeper than 256.
 struct ReferenceJSON {
     static let maximumDepth = 256
 
@@ -96,11 +97,12 @@ struct ReferenceJSON {
 
     private mutating func string() -> Bool {
         guard take(UInt8(ascii: "\"")) else { return false }
+        let start = index
         while let byte = peek {
             index += 1
             switch byte {
             case UInt8(ascii: "\""):
-                return true
+                return String(validating: UnsafeBufferPointer(rebasing: bytes[start..<(index - 1)]), as: UTF8.self) != nil
             case UInt8(ascii: "\\"):
                 guard let escape = peek else { return false }
                 index += 1

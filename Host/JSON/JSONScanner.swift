@@ -95,12 +95,20 @@ public struct JSONScanner {
         var i = start
         var hasEscapes = false
         while true {
-            i = PlainBytes.skip(base, from: i, to: count)
+            i = PlainBytes.skipASCII(base, from: i, to: count)
             guard i < count else { break }
             let byte = base[i]
             if byte == UInt8(ascii: "\"") {
                 index = i + 1
                 return (start..<i, hasEscapes)
+            }
+            if byte >= 0x80 {
+                guard let end = UTF8Sequence.end(base, count, i) else {
+                    index = i
+                    throw fail(UTF8Sequence.explanation(byte))
+                }
+                i = end
+                continue
             }
             if byte == UInt8(ascii: "\\") {
                 hasEscapes = true
@@ -122,7 +130,7 @@ public struct JSONScanner {
                 }
                 continue
             }
-            // PlainBytes stops only at '"', '\\' or a control byte.
+            // What is left: a control byte.
             index = i
             throw fail("control character in string (escape it)")
         }

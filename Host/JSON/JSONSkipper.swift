@@ -127,37 +127,43 @@ public enum JSONSkipper {
     }
 
     /// Just past the string whose opening quote is at `start`, or nil when it
-    /// is not a valid string. `escapes` is set when it holds a backslash.
+    /// is not a valid string (bad escapes, control bytes, or invalid UTF-8:
+    /// see UTF8Sequence). `escapes` is set when it holds a backslash.
     ///
-    /// Most strings are plain and shorter than 16 bytes: one SSE2 test,
-    /// inlined where the string is met, finds the closing quote. A call
-    /// cost more than that test (saving registers, loading constants).
+    /// Most strings are plain ASCII and shorter than 16 bytes: one SSE2
+    /// test, inlined where the string is met, finds the closing quote. A
+    /// call cost more than that test (saving registers, loading constants).
     @inline(__always)
     @inlinable public static func skipString(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ escapes: inout Bool) -> Int? {
         let first = start &+ 1
         if first &+ 16 <= n {
-            let found = first &+ Int(berth_json_special16(p + first))
+            let found = first &+ Int(berth_json_stop16(p + first))
             if found < first &+ 16 && p[found] == UInt8(ascii: "\"") { return found &+ 1 }
         } else if n >= 16 && first < n {
             // Near the end (the last string of a request or a body): the
             // buffer's last 16 bytes, without reading past them.
-            let found = first &+ Int(berth_json_special16_tail(p + (n &- 16), Int32(first &- (n &- 16))))
+            let found = first &+ Int(berth_json_stop16_tail(p + (n &- 16), Int32(first &- (n &- 16))))
             if found < n && p[found] == UInt8(ascii: "\"") { return found &+ 1 }
         }
         return skipLongString(p, n, start, &escapes)
     }
 
-    /// skipString's loop, for strings that are long, escaped, invalid or
-    /// at the end of the buffer.
+    /// skipString's loop, for strings that are long, escaped, not ASCII,
+    /// invalid or at the end of the buffer.
     @inline(never)
     @inlinable public static func skipLongString(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ escapes: inout Bool) -> Int? {
         var i = start &+ 1
         while true {
-            i = PlainBytes.skip(p, from: i, to: n)
+            i = PlainBytes.skipASCII(p, from: i, to: n)
             guard i < n else { return nil }
             let byte = p[i]
             if byte == UInt8(ascii: "\"") { return i &+ 1 }
-            // PlainBytes stops only at '"', '\\' or a control byte.
+            if byte >= 0x80 {
+                guard let end = UTF8Sequence.skipRun(p, n, i) else { return nil }
+                i = end
+                continue
+            }
+            // What is left: '\\' or a control byte.
             guard byte == UInt8(ascii: "\\"), i &+ 1 < n else { return nil }
             escapes = true
             switch p[i &+ 1] {

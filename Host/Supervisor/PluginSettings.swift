@@ -58,7 +58,8 @@ public struct PluginSettings: Equatable {
         public init() {}
     }
     public var environment: [String] = []
-    /// JSON text handed to the plugin's init.
+    /// JSON text handed to the plugin's init: the settings file's bytes of
+    /// the member, unchanged.
     public var config = "{}"
     /// Only clients with these uids may connect (SO_PEERCRED); nil: any
     /// client the socket's file mode lets in.
@@ -141,7 +142,8 @@ public struct PluginSettings: Equatable {
                     settings.environment.append("\(name)=\(text)")
                 }
             case "config":
-                settings.config = value.serialized()
+                // As written: rebuilding it from `value` would round its numbers.
+                settings.config = JSONObjectMembers.rawValue(ofLast: key, in: bytes) ?? value.serialized()
             case "request_timeout_seconds":
                 guard let n = value.numberValue, n >= 0, n <= 86400 else { throw invalid(key, "must be a number of seconds from 0 (no limit) to 86400") }
                 settings.requestTimeoutSeconds = n

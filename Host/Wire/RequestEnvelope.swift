@@ -7,6 +7,11 @@ import Glibc
 /// `data`, `id` and `headers` travel to the plugin as the raw JSON the
 /// client sent. Unknown members are validated and ignored, so clients may
 /// add fields.
+///
+/// Keys and the string members Berth reads mean what JSON says they mean:
+/// PHP's json_encode writes "/echo" as "\/echo", and a key or a method may
+/// hold \u escapes. Escapes are rare, so only a string in which the walk
+/// saw a backslash is decoded (a copy); every other one is used in place.
 public struct RequestEnvelope: Equatable {
     /// A JSON string member: where its content is, and whether it holds
     /// escapes that must be decoded before use.
@@ -142,7 +147,8 @@ public struct RequestEnvelope: Equatable {
             } else {
                 var keyEscaped = false
                 guard let end = JSONSkipper.skipString(p, n, i, &keyEscaped) else { return nil }
-                member = keyEscaped ? .other : Member(UnsafeBufferPointer(start: p + i + 1, count: end - i - 2))
+                let key = UnsafeBufferPointer(start: p + i + 1, count: end - i - 2)
+                member = keyEscaped ? Member(escaped: key) : Member(key)
                 keyEnd = end
             }
             i = JSONSkipper.skipSpace(p, n, keyEnd, &lineBreak)
@@ -197,7 +203,8 @@ public struct RequestEnvelope: Equatable {
             } else {
                 value = try scanner.scanValue(depth: 1)
             }
-            store(keyEscaped ? .other : Member(UnsafeBufferPointer(rebasing: frame[key])), value: value, string: string)
+            let keyBytes = UnsafeBufferPointer(rebasing: frame[key])
+            store(keyEscaped ? Member(escaped: keyBytes) : Member(keyBytes), value: value, string: string)
             scanner.skipWhitespace()
             guard !scanner.atEnd else { throw scanner.fail("unexpected end of input in the request object") }
             if frame[scanner.index] == UInt8(ascii: ",") { scanner.index += 1; continue }
@@ -206,8 +213,7 @@ public struct RequestEnvelope: Equatable {
         }
     }
 
-    /// The members Berth reads; `other` for any member it ignores (and
-    /// for a key written with escapes, which is never taken for one).
+    /// The members Berth reads; `other` for any member it ignores.
     enum Member {
         case id, method, path, data, headers, authToken, other
 
@@ -225,6 +231,13 @@ public struct RequestEnvelope: Equatable {
             case 10 where isKey("auth_token"): self = .authToken
             default: self = .other
             }
+        }
+
+        /// A key written with escapes ("p\u0061th" is "path"): decoded
+        /// first, off the common path.
+        @inline(never)
+        init(escaped key: UnsafeBufferPointer<UInt8>) {
+            self = JSONScanner.unescape(key).withUnsafeBufferPointer { Member($0) }
         }
     }
 
@@ -277,7 +290,12 @@ public struct RequestEnvelope: Equatable {
             return invalid("bad_request", "missing \"method\": add one of \(HTTPMethod.allNames)")
         }
         let methodBytes = frame[method.range]
-        validMethod = frame[method.range.lowerBound - 1] == UInt8(ascii: "\"") ? HTTPMethod(bytes: methodBytes) : nil
+        let methodIsString = frame[method.range.lowerBound - 1] == UInt8(ascii: "\"")
+        if methodIsString {
+            validMethod = method.hasEscapes ? HTTPMethod(bytes: Self.decoded(method, in: frame)) : HTTPMethod(bytes: methodBytes)
+        } else {
+            validMethod = nil
+        }
         if validMethod == nil {
             let shown = String(decoding: methodBytes.prefix(32), as: UTF8.self)
             return invalid("bad_request", "unknown method \(shown): use one of \(HTTPMethod.allNames)")
@@ -285,7 +303,7 @@ public struct RequestEnvelope: Equatable {
         guard let path else {
             return invalid("bad_request", "missing \"path\": add a path starting with '/', like \"/hello/bob\"")
         }
-        if frame[path.range.lowerBound - 1] != UInt8(ascii: "\"") || path.range.isEmpty || frame[path.range.lowerBound] != UInt8(ascii: "/") {
+        if frame[path.range.lowerBound - 1] != UInt8(ascii: "\"") || !Self.startsWithSlash(path, in: frame) {
             return invalid("bad_request", "\"path\" must be a string starting with '/', like \"/hello/bob\"")
         }
         if let headers, frame[headers.lowerBound] != UInt8(ascii: "{") {
@@ -294,9 +312,18 @@ public struct RequestEnvelope: Equatable {
         return nil
     }
 
+    /// Whether a string member's decoded text starts with '/': "\/x" and
+    /// "\u002Fx" do, as "/x" does.
+    @inline(__always)
+    private static func startsWithSlash(_ member: StringMember, in frame: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = frame[member.range].first else { return false }
+        if first == UInt8(ascii: "/") { return true }
+        return first == UInt8(ascii: "\\") && decoded(member, in: frame).first == UInt8(ascii: "/")
+    }
+
     /// The method, once parse() has succeeded.
     public func httpMethod(in frame: UnsafeBufferPointer<UInt8>) -> HTTPMethod {
-        validMethod ?? HTTPMethod(bytes: frame[method!.range])!
+        validMethod ?? HTTPMethod(bytes: Self.decoded(method!, in: frame))!
     }
 
     /// A string member's bytes, decoded when it holds escapes.

@@ -11,9 +11,10 @@ import Glibc
 public final class Request {
     /// "GET", "POST", ...
     public var method: String { built(&cachedMethod) { Self.methodName(methodSource) } }
-    /// The path without the query, as sent, e.g. "/hello/bob".
+    /// The path without the query, e.g. "/hello/bob": the request's JSON
+    /// string decoded ("\/hello\/bob" is "/hello/bob").
     public var path: String { built(&cachedPath) { pathSource.string } }
-    /// What followed '?', undecoded; empty when there was none.
+    /// What followed '?', not percent-decoded; empty when there was none.
     public var query: String { built(&cachedQuery) { querySource.string } }
     /// Values of the route's `{param}` segments, percent-decoded, by name:
     /// `request.parameters["id"]` is nil when the route has no `{id}`.

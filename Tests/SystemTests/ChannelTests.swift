@@ -18,8 +18,7 @@ final class E2EChannelTests: BerthTestCase {
 
     func testA300KiBConfigReachesInitWhole() throws {
         try PluginBuilder.build(ChannelPlugins.configDigest, fileName: "libdigest.so", into: sandbox.plugins)
-        // The host hands init the config re-serialized: compact, members
-        // in order; a string of plain letters is written as it is here.
+        // The host hands init the config's bytes as the file has them.
         let blob = String((0..<300 * 1024).map { Character(Unicode.Scalar(UInt8(ascii: "a") + UInt8($0 % 26))) })
         let config = #"{"blob":""# + blob + #"","n":1}"#
         try #"{"config": "#.appending(config).appending("}")

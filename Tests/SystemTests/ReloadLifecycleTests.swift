@@ -251,7 +251,7 @@ final class E2EReloadLifecycleTests: ReloadTestCase {
             }
         }
         XCTAssertTrue(settled, "no READY=1 once the reloads were over: \(messages)")
-        XCTAssertEqual(try call("ver", "GET", "/config").line, #"{"id":null,"status":200,"data":{"run":2}}"#)
+        XCTAssertEqual(try call("ver", "GET", "/config").line, #"{"id":null,"status":200,"data":{"run": 2}}"#)
         XCTAssertEqual(jsonInt(try plugin("ver", in: try status())["generation"]), 3)
         XCTAssertNil(notify.pending(), "messages after the last READY=1: \(messages)")
         if let readyDuringReload {

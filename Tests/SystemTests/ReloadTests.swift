@@ -170,9 +170,9 @@ final class E2EReloadTests: ReloadTestCase {
         XCTAssertEqual(entry["sha256"] as? String, try sha256sum(verFile))
         for pid in workers { XCTAssertEqual(ProcessProbe.commandName(pid), "berth:ver", "pid \(pid)") }
         XCTAssertEqual(workerProcesses(of: verFile), workers.sorted())
-        // The config reaches init as JSON text; the environment is the worker's.
+        // The config reaches init as the settings file's text; the environment is the worker's.
         XCTAssertEqual(try call("ver", "GET", "/config").line,
-                       #"{"id":null,"status":200,"data":{"greeting":"hi","n":[1,2],"nested":{"ok":true}}}"#)
+                       #"{"id":null,"status":200,"data":{"greeting": "hi", "n": [1, 2], "nested": {"ok": true}}}"#)
         XCTAssertEqual(try call("ver", "GET", "/env").line,
                        #"{"id":null,"status":200,"data":{"greeting":"hello-from-settings"}}"#)
         // max_request_bytes applies.

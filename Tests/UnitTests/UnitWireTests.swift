@@ -55,7 +55,10 @@ final class UnitWireTests: XCTestCase {
             "{\"method\":\"GET\",\"path\":\"/x\",\"data\":[1,]}\n",
             "[1,2]\n", "\n", "  \n", "garbage\n", "{}\n", "{\"a\":\"\u{1}\"}\n",
             "{\"method\":\"GET\",\"path\":\"/x\"} trailing\n",
-            "{\"\\u0070ath\":\"/x\",\"method\":\"GET\"}\n",      // escaped key: ignored
+            "{\"\\u0070ath\":\"/x\",\"method\":\"GET\"}\n",      // escaped key: the path
+            "{\"method\":\"G\\u0045T\",\"path\":\"\\/x\"}\n",       // escaped method and '/'
+            "{\"method\":\"GET\",\"path\":\"/\u{E9}\u{1F600}\"}\n",     // UTF-8 in a string
+            "{\"method\":\"GET\",\"path\":\"/x\",\"k\":\"\u{E9}\"}\n",
         ]
         // Every request alone, each pair back to back, and every prefix of
         // those (a request still arriving).
@@ -111,9 +114,9 @@ final class UnitWireTests: XCTestCase {
 
     /// Keys Berth reads are recognised as whole words when 8 (or 12) bytes
     /// from the key's quote are in the buffer, by the string skip otherwise:
-    /// every member must land in the same place either way, and a key with
-    /// an escape, or one that only starts like a known key, is never taken
-    /// for it.
+    /// every member must land in the same place either way. A key with an
+    /// escape is the key it decodes to; one that only starts like a known
+    /// key is never taken for it.
     func testKnownKeysAtEveryDistanceFromTheEnd() throws {
         let members = [#""id":1"#, #""data":2"#, #""headers":{}"#, #""auth_token":"t""#]
         for member in members {
@@ -133,9 +136,9 @@ final class UnitWireTests: XCTestCase {
                 }
             }
         }
-        // Near misses and escaped spellings are other members.
+        // Near misses are other members.
         for other in [#""ids":1"#, #""idx":1"#, #""datum":2"#, #""headers2":{}"#, #""auth_tokens":"t""#,
-                      #""\u0069d":1"#, #""d\u0061ta":2"#, #""auth_toke\u006e":"t""#, #""i":1"#] {
+                      #""\u0069\u0064x":1"#, #""i":1"#] {
             let text = #"{"method":"GET","path":"/p","# + other + "}"
             let envelope = try parse(text).get()
             XCTAssertNil(envelope.id, text)
@@ -143,8 +146,57 @@ final class UnitWireTests: XCTestCase {
             XCTAssertNil(envelope.headers, text)
             XCTAssertNil(envelope.authToken, text)
         }
-        XCTAssertTrue(failure(#"{"m\u0065thod":"GET","path":"/p"}"#)!.message.contains("missing \"method\""))
-        XCTAssertTrue(failure(#"{"method":"GET","pat\u0068":"/p"}"#)!.message.contains("missing \"path\""))
+        // Escaped spellings are the members they decode to.
+        let escaped = #"{"m\u0065thod":"G\u0045T","pat\u0068":"\/p","\u0069d":1,"d\u0061ta":2,"auth_toke\u006e":"t\/","head\u0065rs":{}}"#
+        let envelope = try parse(escaped).get()
+        let bytes = Array(escaped.utf8)
+        func slice(_ range: Range<Int>?) -> String? { range.map { String(decoding: bytes[$0], as: UTF8.self) } }
+        XCTAssertEqual(bytes.withUnsafeBufferPointer { envelope.httpMethod(in: $0) }, .get)
+        XCTAssertEqual(bytes.withUnsafeBufferPointer { RequestEnvelope.decoded(envelope.path!, in: $0) }, Array("/p".utf8))
+        XCTAssertEqual(bytes.withUnsafeBufferPointer { RequestEnvelope.decoded(envelope.authToken!, in: $0) }, Array("t/".utf8))
+        XCTAssertEqual(slice(envelope.id), "1")
+        XCTAssertEqual(slice(envelope.data), "2")
+        XCTAssertEqual(slice(envelope.headers), "{}")
+        // What the escapes decode to is checked as plain text would be.
+        XCTAssertTrue(failure(#"{"method":"G\u0045TX","path":"/p"}"#)!.message.contains("unknown method"))
+        XCTAssertTrue(failure(#"{"method":"GET","path":"\u0070"}"#)!.message.contains("starting with '/'"))
+        XCTAssertTrue(failure(#"{"method":"GET","path":"\\/p"}"#)!.message.contains("starting with '/'"))
+    }
+
+    /// Invalid UTF-8 in any string is invalid JSON, named by its byte;
+    /// valid UTF-8 of every length passes.
+    func testInvalidUTF8IsRefusedAtItsByte() throws {
+        let prefix = Array(#"{"method":"GET","path":"/p","data":""#.utf8)
+        for bad: [UInt8] in [[0x80], [0xBF], [0xC0, 0x80], [0xC1, 0xBF], [0xC3], [0xC3, 0x41], [0xE0, 0x80, 0x80],
+                             [0xE0, 0x9F, 0xBF], [0xED, 0xA0, 0x80], [0xED, 0xBF, 0xBF], [0xE2, 0x82], [0xF0, 0x8F, 0xBF, 0xBF],
+                             [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xF8], [0xFF], [0xFE]] {
+            // Alone, and after 20 ASCII bytes (past the first 16-byte test).
+            for lead in [[], Array(repeating: UInt8(ascii: "a"), count: 20)] {
+                let text = prefix + lead + bad + Array(#""}"#.utf8)
+                let invalid = text.withUnsafeBufferPointer { bytes -> RequestEnvelope.Invalid? in
+                    var envelope = RequestEnvelope()
+                    return RequestEnvelope.parse(bytes, into: &envelope)
+                }
+                XCTAssertEqual(invalid?.code, "invalid_json", "\(bad)")
+                XCTAssertTrue(invalid?.message.contains("invalid UTF-8 in a string") == true, "\(bad): \(invalid?.message ?? "accepted")")
+                XCTAssertTrue(invalid?.message.contains("at byte \(prefix.count + lead.count);") == true, "\(bad): \(invalid?.message ?? "")")
+                // An answer body with the same string is refused at the same byte.
+                let body = Array(#"[""#.utf8) + lead + bad + Array(#""]"#.utf8)
+                guard case .invalid(let offset, let reason) = body.withUnsafeBytes({ JSONValidator.check($0) }) else {
+                    return XCTFail("body with \(bad) accepted")
+                }
+                XCTAssertEqual(offset, 2 + lead.count, "\(bad)")
+                XCTAssertTrue(reason.contains("invalid UTF-8"), reason)
+            }
+        }
+        for good in ["\u{7F}", "\u{80}", "\u{7FF}", "\u{800}", "\u{D7FF}", "\u{E000}", "\u{FFFD}", "\u{FFFF}", "\u{10000}", "\u{10FFFF}",
+                     "h\u{E9}llo w\u{F6}rld \u{65E5}\u{672C}\u{8A9E} \u{1F600}"] {
+            for lead in ["", String(repeating: "a", count: 13), String(repeating: "a", count: 30)] {
+                XCTAssertNil(failure(#"{"method":"GET","path":"/p","data":""# + lead + good + #""}"#), good)
+                let body = Array(("[\"" + lead + good + "\"]").utf8)
+                XCTAssertEqual(body.withUnsafeBytes { JSONValidator.check($0) }, .valid(spansLines: false), good)
+            }
+        }
     }
 
     func testEnvelopeErrorsAreSpecific() {

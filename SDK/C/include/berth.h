@@ -77,9 +77,14 @@ typedef struct berth_request {
     uint32_t size;
     /* "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD" or "OPTIONS". */
     berth_str method;
-    /* The path without the query, exactly as sent (e.g. "/hello/bob"). */
+    /* The path without the query (e.g. "/hello/bob"): the request's "path"
+     * string as JSON decodes it, so "\/hello\/b\u006fb" arrives as
+     * "/hello/bob" (JSON escaping is transport, not meaning). A '?' ends
+     * it whether it was sent raw or as "\u003f". Always valid UTF-8: the
+     * host refuses requests that are not. */
     berth_str path;
-    /* What followed '?' in the path, undecoded; empty when there was none. */
+    /* What followed '?' in the decoded path, not percent-decoded; empty
+     * when there was none. */
     berth_str query;
     /* Values of the route's `{param}` segments, in pattern order. */
     const berth_param *params;
@@ -186,7 +191,9 @@ typedef struct berth_host_api {
 
 /* Called once in the worker process after the ABI check, before any request.
  * `config_json` is NUL-terminated JSON text: the "config" member of the
- * plugin's settings file (<file>.json beside <file>.so), "{}" when absent. Return 0 on success; anything else refuses the load,
+ * plugin's settings file (<file>.json beside <file>.so) byte for byte as
+ * written there (numbers are not rounded, escapes and spacing are kept),
+ * "{}" when absent. Return 0 on success; anything else refuses the load,
  * and the host logs the message the plugin wrote with host->log. */
 typedef int (*berth_init_fn)(const berth_host_api *host, const char *config_json);
 
