@@ -165,6 +165,16 @@ final class LogCollector {
         }
     }
 
+    /// Waits for end of file on the pipe (every line the process wrote is
+    /// in), for at most `timeout`: a descendant that leaked the pipe may
+    /// keep it open longer.
+    func waitUntilFinished(timeout: Double) {
+        condition.lock()
+        let deadline = Date().addingTimeInterval(timeout)
+        while !finished && Date() < deadline { _ = condition.wait(until: deadline) }
+        condition.unlock()
+    }
+
     func stop() {
         condition.lock()
         stopRequested = true
@@ -244,6 +254,9 @@ final class BerthHost {
             if Date() >= deadline { throw HarnessError("host \(pid) still running after \(timeout) s; log:\n\(logText)") }
             usleep(10_000)
         }
+        // The process is gone, but its last lines may still be in the pipe:
+        // callers read logText next.
+        log.waitUntilFinished(timeout: 2)
         return process.terminationStatus
     }
 
