@@ -53,6 +53,9 @@ struct LoadedPlugin {
     let version: String
     let abi: String
     let routes: [RouteEntry]
+    /// The routes as requests find them, built before the worker reports
+    /// the plugin loaded: a plugin is only said to serve once it can.
+    let router: Router<RouteEntry>
     /// The distinct scopes the routes need; scope i has bit 1 << i.
     let scopeNames: [String]
 
@@ -111,8 +114,16 @@ public enum PluginLoader {
         let version = plugin.version.map { String(cString: $0) } ?? ""
         let policies = try readPolicies(raw, size: size, plugin, file: file)
         let (routes, scopeNames) = try readRoutes(plugin, policies: policies, file: file)
+        // Before init: a plugin whose routes clash is refused without
+        // running anything of it beyond its entry function.
+        let router: Router<LoadedPlugin.RouteEntry>
+        do {
+            router = try Router(routes.map { ($0.method, $0.pattern, $0) })
+        } catch {
+            throw Failure(description: "\(file): plugin \(name): \(error)")
+        }
         return LoadedPlugin(descriptor: descriptor, name: name, version: version, abi: "\(major).\(minor)", routes: routes,
-                            scopeNames: scopeNames)
+                            router: router, scopeNames: scopeNames)
     }
 
     static func validateName(_ name: String, file: String) throws {
