@@ -2,13 +2,16 @@
 /// that compares each new route with the others pays most for), and
 /// duplicate routes.
 enum RouterPlugins {
-    /// The pattern of route `i` of `manyRoutes`: every route has the same
-    /// method and shape and shares the first four segments with all others.
-    static func manyRoutesPattern(_ i: Int) -> String { "/api/v1/shop/items/\(i)/{id}" }
+    /// A prefix every route of `manyRoutes` shares: four segments.
+    static let shopItems = "/api/v1/shop/items"
 
-    /// `count` routes `GET /api/v1/shop/items/<i>/{id}`, made when the entry
-    /// function first runs; route i answers {"route":i,"id":"<id>"}.
-    static func manyRoutes(_ count: Int, name: String = "many") -> String {
+    /// The pattern of route `i` of `manyRoutes`: every route has the same
+    /// method and shape.
+    static func manyRoutesPattern(_ i: Int, prefix: String = shopItems) -> String { "\(prefix)/\(i)/{id}" }
+
+    /// `count` routes `GET <prefix>/<i>/{id}`, made when the entry function
+    /// first runs; route i answers {"route":i,"id":"<id>"}.
+    static func manyRoutes(_ count: Int, prefix: String = shopItems, name: String = "many") -> String {
         TestPlugins.prelude + """
         #include <stdint.h>
         #include <stdio.h>
@@ -28,7 +31,7 @@ enum RouterPlugins {
         const berth_plugin *berth_plugin_entry(void) {
             static int made;
             for (; made < COUNT; made++) {
-                snprintf(patterns[made], sizeof patterns[made], "/api/v1/shop/items/%d/{id}", made);
+                snprintf(patterns[made], sizeof patterns[made], "\(prefix)/%d/{id}", made);
                 routes[made] = (berth_route){.method = "GET", .pattern = patterns[made], .handler = numbered,
                                              .user_data = (void *)(intptr_t)made, .flags = BERTH_ROUTE_PUBLIC};
             }
