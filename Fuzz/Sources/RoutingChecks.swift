@@ -14,6 +14,9 @@ enum RoutingChecks {
         (.get, "/users/{id}/posts/{post}"), (.put, "/files/{name}"), (.get, "/a//b"),
         (.get, "/{any}"), (.post, "/{a}/{b}/c"), (.head, "/{a}/x/{b}"), (.patch, "/ü/{é}"),
         (.post, "/echo"), (.get, "/hello/{name}"),
+        // A literal branch that fits a path's first segments and then fails
+        // deeper, so the router must go back and try the parameter beside it.
+        (.put, "/users/me/settings"), (.get, "/{a}/me/{b}"),
     ]
 
     static let router: Router<Int> = {

@@ -9,16 +9,12 @@ public struct Router<Target> {
         public let method: HTTPMethod
         public let pattern: RoutePattern
         public let target: Target
-        @usableFromInline let matcher: PathMatcher
 
         init(method: HTTPMethod, pattern: RoutePattern, target: Target) {
             self.method = method
             self.pattern = pattern
             self.target = target
-            matcher = PathMatcher(pattern)
         }
-
-        deinit { matcher.deallocate() }
     }
 
     public enum Match {
@@ -28,44 +24,46 @@ public struct Router<Target> {
         case methodNotAllowed(allowed: [HTTPMethod])
     }
 
+    /// In the order they were given.
     public private(set) var routes: [Route] = []
+    /// What a request walks (RouteTree); its leaves index `routes`.
+    @usableFromInline private(set) var tree: RouteTree
 
-    public init() {}
+    public init() {
+        tree = try! RouteTreeBuilder.build([])
+    }
 
+    /// Two routes with the same method and the same shape (the same
+    /// literals at the same places; parameters' names do not count) would
+    /// match the same requests.
     public struct Conflict: Error, CustomStringConvertible {
-        public let description: String
+        public let method: HTTPMethod
+        public let pattern: RoutePattern
+        public let existingPattern: RoutePattern
+
+        public var description: String {
+            "route \(method) \(pattern) duplicates \(method) \(existingPattern): both match the same requests "
+                + "(parameter names do not tell routes apart); remove one or give it a different path or method"
+        }
     }
 
-    /// Adds a route, most specific first (see RoutePattern.isMoreSpecific).
-    /// Routes of one shape (literals and parameters at the same places) are
-    /// neither more nor less specific than each other, so they sit together,
-    /// and only among them can a route duplicate another: two binary searches
-    /// find that run, and only it is compared, so a plugin with thousands of
-    /// routes of different shapes loads in O(n log n) comparisons.
+    /// All routes at once, in O(n log n): how a worker builds its plugin's
+    /// router. Throws Conflict for the first route that duplicates an
+    /// earlier one.
+    public init(_ routes: [(method: HTTPMethod, pattern: RoutePattern, target: Target)]) throws {
+        self.routes = routes.map { Route(method: $0.method, pattern: $0.pattern, target: $0.target) }
+        do {
+            tree = try RouteTreeBuilder.build(routes.map { ($0.method, $0.pattern) })
+        } catch let duplicate as RouteTreeBuilder.Duplicate {
+            throw Conflict(method: routes[duplicate.route].method, pattern: routes[duplicate.route].pattern,
+                           existingPattern: routes[duplicate.existing].pattern)
+        }
+    }
+
+    /// Adds one route, building the tree again: for a handful of routes
+    /// (the control socket's); init(_:) takes a plugin's many at once.
     public mutating func add(_ method: HTTPMethod, _ pattern: RoutePattern, _ target: Target) throws {
-        let sameShape = firstIndex { !$0.pattern.isMoreSpecific(than: pattern) }..<firstIndex { pattern.isMoreSpecific(than: $0.pattern) }
-        if let clash = routes[sameShape].first(where: { $0.method == method && $0.pattern.segments.count == pattern.segments.count
-            && zip($0.pattern.segments, pattern.segments).allSatisfy { pair in
-                switch pair {
-                case (.parameter, .parameter): return true
-                case (.literal(let a), .literal(let b)): return a == b
-                default: return false
-                }
-            } }) {
-            throw Conflict(description: "route \(method) \(pattern) duplicates \(clash.method) \(clash.pattern)")
-        }
-        routes.insert(Route(method: method, pattern: pattern, target: target), at: sameShape.upperBound)
-    }
-
-    /// The first route for which `isAfter` holds, in a list where it holds
-    /// for every route after that one too (binary search).
-    private func firstIndex(where isAfter: (Route) -> Bool) -> Int {
-        var range = routes.startIndex..<routes.endIndex
-        while !range.isEmpty {
-            let middle = range.lowerBound + range.count / 2
-            if isAfter(routes[middle]) { range = range.lowerBound..<middle } else { range = (middle + 1)..<range.upperBound }
-        }
-        return range.lowerBound
+        self = try Router(routes.map { ($0.method, $0.pattern, $0.target) } + [(method, pattern, target)])
     }
 
     /// Finds the route for a request. `parameters` receives the byte ranges
@@ -74,24 +72,14 @@ public struct Router<Target> {
     /// unspecialized generic looked up type metadata on every request.
     @inlinable
     public func match(_ method: HTTPMethod, _ path: UnsafeBufferPointer<UInt8>, parameters: inout [Range<Int>]) -> Match {
-        // The method is compared first: it is cheaper than the path, and
-        // only a miss needs to know whether the path exists for another one.
-        // Walked without retaining each route: `routes` holds them all for
-        // the whole call.
-        let found: Route? = routes.withUnsafeBufferPointer { all in
-            for index in all.indices {
-                unowned(unsafe) let route = all[index]
-                if route.method == method && route.matcher.match(path, &parameters) { return route }
-            }
-            return nil
-        }
-        if let found { return .found(found) }
-        guard routes.contains(where: { $0.matcher.match(path, &parameters) }) else { return .notFound }
-        var allowed: [HTTPMethod] = []
-        var scratch: [Range<Int>] = []
-        for route in routes where route.matcher.match(path, &scratch) && !allowed.contains(route.method) {
-            allowed.append(route.method)
-        }
-        return .methodNotAllowed(allowed: allowed.sorted { $0.rawValue < $1.rawValue })
+        // One removeLast per value of the last match (a route has few):
+        // removeAll(keepingCapacity:) cost some 60 instructions.
+        while !parameters.isEmpty { parameters.removeLast() }
+        let index = tree.find(method, path, &parameters)
+        if index >= 0 { return .found(routes.withUnsafeBufferPointer { $0[index] }) }
+        // Only a miss asks whether the path exists for another method.
+        let allowed = tree.methodsAllowed(path)
+        guard allowed != 0 else { return .notFound }
+        return .methodNotAllowed(allowed: HTTPMethod.allCases.filter { allowed & (1 << $0.rawValue) != 0 })
     }
 }

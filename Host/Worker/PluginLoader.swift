@@ -53,6 +53,9 @@ struct LoadedPlugin {
     let version: String
     let abi: String
     let routes: [RouteEntry]
+    /// The routes as requests find them, built before the worker reports
+    /// the plugin loaded: a plugin is only said to serve once it can.
+    let router: Router<RouteEntry>
     /// The distinct scopes the routes need; scope i has bit 1 << i.
     let scopeNames: [String]
 
@@ -119,8 +122,16 @@ public enum PluginLoader {
         }
         let policies = try readPolicies(raw, size: size, plugin, file: file)
         let (routes, scopeNames) = try readRoutes(plugin, policies: policies, file: file)
+        // Before init: a plugin whose routes clash is refused without
+        // running anything of it beyond its entry function.
+        let router: Router<LoadedPlugin.RouteEntry>
+        do {
+            router = try Router(routes.map { ($0.method, $0.pattern, $0) })
+        } catch {
+            throw Failure(description: "\(file): plugin \(name): \(error)")
+        }
         return LoadedPlugin(descriptor: descriptor, name: name, version: version, abi: "\(major).\(minor)", routes: routes,
-                            scopeNames: scopeNames)
+                            router: router, scopeNames: scopeNames)
     }
 
     static func validateName(_ name: String, file: String) throws {
@@ -162,8 +173,9 @@ public enum PluginLoader {
     private static func readRoutes(_ plugin: berth_plugin, policies: [(scope: String?, timeoutMilliseconds: UInt32)],
                                    file: String) throws -> ([LoadedPlugin.RouteEntry], [String]) {
         guard plugin.route_count > 0 else { return ([], []) }
-        guard let table = plugin.routes, plugin.route_count <= 10_000 else {
-            throw Failure(description: "\(file): route table is NULL or implausibly long (\(plugin.route_count) routes)")
+        // route_count was checked against maximumRoutes in load().
+        guard let table = plugin.routes else {
+            throw Failure(description: "\(file): route_count is \(plugin.route_count) but routes is NULL: point routes at the route table")
         }
         var entries: [LoadedPlugin.RouteEntry] = []
         var scopeNames: [String] = []

@@ -34,17 +34,9 @@ final class PluginRequestHandler: RequestHandler {
     /// all.
     private var untimed = (requests: 0, receivedAt: UInt64(0))
 
-    init(plugin: LoadedPlugin, tokens: TokenTable, allowedUIDs: [UInt32]?, stats: SharedStats) throws {
-        var router = Router<LoadedPlugin.RouteEntry>()
-        for route in plugin.routes {
-            do {
-                try router.add(route.method, route.pattern, route)
-            } catch {
-                throw PluginLoader.Failure(description: "plugin \(plugin.name): \(error)")
-            }
-        }
+    init(plugin: LoadedPlugin, tokens: TokenTable, allowedUIDs: [UInt32]?, stats: SharedStats) {
         self.plugin = plugin
-        self.router = router
+        router = plugin.router
         self.tokens = tokens
         self.allowedUIDs = allowedUIDs
         self.stats = stats

@@ -108,7 +108,7 @@ public enum WorkerProcess {
         do {
             let loop = try EventLoop()
             let stats = try SharedStats(mapping: inherited.stats)
-            let handler = try PluginRequestHandler(plugin: plugin, tokens: tokens, allowedUIDs: settings.allowedUIDs, stats: stats)
+            let handler = PluginRequestHandler(plugin: plugin, tokens: tokens, allowedUIDs: settings.allowedUIDs, stats: stats)
             try Watchdog.prepare(plugin, timeouts: settings.timeouts, channel: inherited.channel)
             let server = LineServer(loop: loop, listener: listener, handler: handler, limits: limits, name: plugin.name)
             try server.start()

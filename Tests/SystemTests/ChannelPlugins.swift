@@ -92,11 +92,9 @@ enum ChannelPlugins {
     /// `count` routes, built when the entry function first runs; each
     /// answers its number. Route i's segments follow the i-th word over
     /// {parameter, literal} in pre-order (`{p}` before `x`, a word before
-    /// its extensions), up to 13 segments, and methods take turns: so each
-    /// route is more specific than every one before it and shares its
-    /// method and length with few, which keeps the worker's router, which
-    /// compares each new route with all it has (O(n^2)), to seconds in a
-    /// debug build.
+    /// its extensions), up to 13 segments, and methods take turns: so no
+    /// two routes have the same method and shape (which the loader would
+    /// refuse as duplicates).
     static func manyRoutes(_ count: Int) -> String {
         TestPlugins.prelude + """
         #include <stdint.h>
