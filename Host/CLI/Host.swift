@@ -26,6 +26,7 @@ final class Host {
         signals = try SignalChannel([SIGTERM, SIGINT, SIGHUP, SIGCHLD])
         SignalChannel.ignoreBrokenPipe()
         loop = try EventLoop()
+        LogThrottle.loop = loop
 
         try Files.makeDirectory(configuration.runDirectory, mode: 0o700)
         pidFile = try Host.lockPidFile(configuration.pidFilePath, runDirectory: configuration.runDirectory)

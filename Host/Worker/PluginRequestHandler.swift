@@ -17,7 +17,7 @@ final class PluginRequestHandler: RequestHandler {
     var tokens: TokenTable
     /// Only these uids may connect (the plugin's allowed_uids); nil: any.
     private let allowedUIDs: [UInt32]?
-    private var refusals = LogThrottle()
+    private let refusals = LogThrottle(what: "refused-connection")
     private let stats: SharedStats
     private let context = ResponseContext()
     private var parameters: [Range<Int>] = []

@@ -103,6 +103,7 @@ public enum WorkerProcess {
                               settings: ServeSettings) -> Never {
         do {
             let loop = try EventLoop()
+            LogThrottle.loop = loop
             let stats = try SharedStats(mapping: inherited.stats)
             let handler = try PluginRequestHandler(plugin: plugin, tokens: tokens, allowedUIDs: settings.allowedUIDs, stats: stats)
             try Watchdog.prepare(plugin, timeouts: settings.timeouts, channel: inherited.channel)
