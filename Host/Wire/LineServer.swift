@@ -11,7 +11,8 @@ public final class LineServer {
     private let listener: FileDescriptor
     let handler: RequestHandler
     let limits: Limits
-    /// Tags this server's log lines (the plugin's name in a worker).
+    /// Tags this server's log lines: the plugin's name in a worker, nil on
+    /// the host's control socket.
     private let name: String?
     private var connections = ConnectionTable()
     private var pool = ConnectionPool()
@@ -35,8 +36,11 @@ public final class LineServer {
         self.name = name
         sweep = ConnectionSweep(limits)
         var line: [UInt8] = []
-        ResponseWriter.appendError(&line, id: nil, status: 503, code: "too_many_connections",
-                                   message: "this worker already serves \(limits.maxConnections) connections, its limit; retry later, reuse a connection, or raise the limit (berth serve --max-connections, or max_connections in the plugin's settings)")
+        // Say which socket is full: the control socket's limit is fixed.
+        let message = name == nil
+            ? "the control socket already serves \(limits.maxConnections) connections, its fixed limit; retry later, and close connections to it that are not in use"
+            : "this worker already serves \(limits.maxConnections) connections, its limit; retry later, reuse a connection, or raise the limit (berth serve --max-connections, or max_connections in the plugin's settings)"
+        ResponseWriter.appendError(&line, id: nil, status: 503, code: "too_many_connections", message: message)
         tooManyConnectionsLine = line
     }
 
@@ -324,7 +328,7 @@ public final class LineServer {
         if let fd = try? UnixSocket.accept(listener) {
             var line: [UInt8] = []
             ResponseWriter.appendError(&line, id: nil, status: 503, code: "too_many_connections",
-                                       message: "this worker has no file descriptors left for another connection; retry later")
+                                       message: "\(name == nil ? "the control socket" : "this worker") has no file descriptors left for another connection; retry later")
             refuse(fd, line)
             report.refusedForDescriptors += 1
         }
