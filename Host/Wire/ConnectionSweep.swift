@@ -72,6 +72,7 @@ struct SweepReport {
     var closedIdle = 0
     var refused = 0
     var refusedForDescriptors = 0
+    var refusedForBufferedInput = 0
 
     func log(_ limits: LineServer.Limits, name: String?) {
         if timedOut > 0 {
@@ -84,6 +85,9 @@ struct SweepReport {
             Log.warn("refused \(refused) connection(s) to the control socket with 503 too_many_connections: already serving \(limits.maxConnections), its fixed limit; find the clients that hold connections to it open", plugin: name)
         } else if refused > 0 {
             Log.warn("refused \(refused) connection(s) with 503 too_many_connections: already serving \(limits.maxConnections), the limit; raise --max-connections (or max_connections in the plugin's settings), or have clients reuse connections", plugin: name)
+        }
+        if refusedForBufferedInput > 0 {
+            Log.warn("answered 503 input_buffers_full to \(refusedForBufferedInput) connection(s) and closed them: the connections held \(limits.maxBufferedInput >> 20) MiB of unfinished requests, the limit for all of them together (64 MiB, or 4 x max_request_bytes if more); many clients are sending large requests slowly, or not finishing them", plugin: name)
         }
         if refusedForDescriptors > 0 {
             Log.error("refused \(refusedForDescriptors) connection(s) with 503 too_many_connections: out of file descriptors; raise the open-file hard limit (LimitNOFILE= under systemd, ulimit -Hn) or lower max_connections", plugin: name)

@@ -16,6 +16,8 @@ public final class LineServer {
     private let name: String?
     private var connections = ConnectionTable()
     private var pool = ConnectionPool()
+    /// What the connections' input buffers may hold together.
+    private let inputBudget: InputBudget
     private var accepting = false
     private var onDrained: (() -> Void)?
 
@@ -35,6 +37,7 @@ public final class LineServer {
         self.limits = limits
         self.name = name
         sweep = ConnectionSweep(limits)
+        inputBudget = InputBudget(limit: limits.maxBufferedInput)
         var line: [UInt8] = []
         // Say which socket is full: the control socket's limit is fixed.
         let message = name == nil
@@ -145,7 +148,7 @@ public final class LineServer {
                 continue
             }
             armSweep()
-            let connection = pool.take()
+            let connection = pool.take(budget: inputBudget)
             connection.open(fd, on: self)
             connections[fd.rawValue] = connection
             do {
@@ -181,8 +184,11 @@ public final class LineServer {
     }
 
     private func readAndAnswer(_ connection: Connection) {
-        let space = connection.input.reserve(minimum: 4096, limit: limits.maxRequestBytes + 65536)
-        guard !space.isEmpty else { return tooLarge(connection) }
+        let bufferLimit = limits.maxRequestBytes + 65536
+        let space = connection.input.reserve(minimum: 4096, limit: bufferLimit)
+        guard !space.isEmpty else {
+            return connection.input.isAtLimit(bufferLimit) ? tooLarge(connection) : inputBuffersFull(connection)
+        }
         let n = Glibc.read(connection.fd.rawValue, space.baseAddress, space.count)
         if n < 0 {
             if errno == EAGAIN || errno == EINTR { return }
@@ -239,6 +245,16 @@ public final class LineServer {
     func tooLarge(_ connection: Connection) {
         refuse(connection, status: 413, code: "request_too_large",
                message: "request exceeds the limit of \(limits.maxRequestBytes) bytes; send a smaller request or raise the limit (berth serve --max-request-bytes, or max_request_bytes in the plugin's settings)")
+    }
+
+    /// The server's connections hold as much unfinished input as it allows
+    /// (Limits.maxBufferedInput): this one, whose request needs more, is
+    /// refused; the line in the log comes with the next sweep.
+    private func inputBuffersFull(_ connection: Connection) {
+        refuse(connection, status: 503, code: "input_buffers_full",
+               message: "\(name == nil ? "the control socket" : "this worker") already holds \(limits.maxBufferedInput >> 20) MiB of unfinished requests from its clients, its limit; send each request whole and promptly, and retry later")
+        report.refusedForBufferedInput += 1
+        armSweep()
     }
 
     /// Answers an error for the request being read, then drops the rest

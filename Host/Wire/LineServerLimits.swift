@@ -21,6 +21,13 @@ extension LineServer {
         public var maxConnections = 10_000
         public init() {}
 
+        /// What all of a server's connections may hold at once in input
+        /// buffers grown beyond their first 4 KiB (unfinished requests,
+        /// mostly): 64 MiB, or four requests of the largest size allowed if
+        /// that is more. Past it, the connection whose buffer would grow is
+        /// answered 503 and closed.
+        public var maxBufferedInput: Int { max(64 << 20, 4 * (maxRequestBytes + 65536)) }
+
         /// Descriptors a worker keeps for itself and its plugin.
         static let reservedDescriptors = 64
 

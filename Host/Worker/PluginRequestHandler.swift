@@ -147,7 +147,7 @@ final class PluginRequestHandler: RequestHandler {
             route.handler(&cRequest, route.userData)
         }
         let status = context.end()
-        reply.appendLine(context.line)
+        context.handOver(to: reply)
         if status == 0 {
             reply.appendError(status: 500, code: "no_response",
                               message: "plugin \(plugin.name): handler for \(route.label) returned without responding; fix the plugin to call respond or respond_error")
