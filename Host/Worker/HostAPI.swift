@@ -64,7 +64,10 @@ final class ResponseContext {
     /// into `storage` and handed to the connection whole (`handOver`), so
     /// a large answer costs one copy of the body and none of its memory
     /// stays in the worker after it is sent: `storage` stays small.
-    private(set) var largeLine: [UInt8]?
+    private var largeLine: [UInt8]?
+    /// Whether `largeLine` holds the answer: a flag, so the common answer
+    /// costs a test of a byte, not a load and release of an optional array.
+    private var answerIsLarge = false
     static let largestKept = 1 << 20
     /// Error lines are built as arrays (rare), then copied into `line`.
     private var scratch: [UInt8] = []
@@ -102,6 +105,7 @@ final class ResponseContext {
         build(&scratch)
         if scratch.count > ResponseContext.largestKept {
             largeLine = scratch
+            answerIsLarge = true
             scratch = []
             length = 0
             return
@@ -175,6 +179,7 @@ final class ResponseContext {
             largeLine = [UInt8](unsafeUninitializedCapacity: bound) { buffer, initialized in
                 initialized = ResponseWriter.writeSuccessLine(buffer.baseAddress!, id: id, status: status, data: body)
             }
+            answerIsLarge = true
             return
         }
         reserve(bound)
@@ -184,9 +189,17 @@ final class ResponseContext {
     /// Appends the answer line to the connection's output: the large one
     /// is handed over (not copied when nothing else is queued) and
     /// forgotten here, so its memory goes once it is sent.
+    @inline(__always)
     func handOver(to reply: borrowing ReplyContext) {
-        guard var large = largeLine else { return reply.appendLine(line) }
+        if _slowPath(answerIsLarge) { return handOverLarge(to: reply) }
+        reply.appendLine(line)
+    }
+
+    @inline(never)
+    private func handOverLarge(to reply: borrowing ReplyContext) {
+        var large = largeLine ?? []
         largeLine = nil
+        answerIsLarge = false
         reply.appendLine(taking: &large)
     }
 
