@@ -41,6 +41,10 @@ enum Help {
       --read-timeout S         408 for a request not whole S s after its first
                                byte; 0: no deadline (10)
       --max-connections N      connections per worker; past it, 503 (10000)
+      --max-buffered-input-mb N
+                               MiB of unfinished requests a worker holds for all
+                               its clients; past it, 503 (64, or 4 x
+                               --max-request-bytes if more)
       --drain-seconds S        how long stopping workers may finish requests (10)
       --request-timeout S      a handler running longer: 504, worker replaced (30; 0: none)
       --crash-limit N          more crashes than this within --crash-window

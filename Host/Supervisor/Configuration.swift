@@ -11,6 +11,9 @@ public struct Configuration {
     public var readTimeout = 10.0
     /// Connections one worker serves at once; past it, 503.
     public var maxConnections = 10_000
+    /// MiB of unfinished requests one worker's connections may hold in
+    /// all; nil: 64, or 4 x (max request bytes + 64 KiB) if more.
+    public var maxBufferedInputMB: Int?
     /// How long a stopping worker may take to finish in-flight requests.
     public var drainSeconds = 10.0
     /// How long a handler may run before its client gets 504 and its worker

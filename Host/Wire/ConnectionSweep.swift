@@ -87,7 +87,7 @@ struct SweepReport {
             Log.warn("refused \(refused) connection(s) with 503 too_many_connections: already serving \(limits.maxConnections), the limit; raise --max-connections (or max_connections in the plugin's settings), or have clients reuse connections", plugin: name)
         }
         if refusedForBufferedInput > 0 {
-            Log.warn("answered 503 input_buffers_full to \(refusedForBufferedInput) connection(s) and closed them: the connections held \(limits.maxBufferedInput >> 20) MiB of unfinished requests, the limit for all of them together (64 MiB, or 4 x max_request_bytes if more); many clients are sending large requests slowly, or not finishing them", plugin: name)
+            Log.warn("answered 503 input_buffers_full to \(refusedForBufferedInput) connection(s) and closed them: the connections held \(limits.maxBufferedInput >> 20) MiB of unfinished requests, the limit for all of them together (--max-buffered-input-mb, or max_buffered_input_mb in the plugin's settings); many clients are sending large requests slowly, or not finishing them", plugin: name)
         }
         if refusedForDescriptors > 0 {
             Log.error("refused \(refusedForDescriptors) connection(s) with 503 too_many_connections: out of file descriptors; raise the open-file hard limit (LimitNOFILE= under systemd, ulimit -Hn) or lower max_connections", plugin: name)

@@ -252,7 +252,8 @@ public final class LineServer {
     /// refused; the line in the log comes with the next sweep.
     private func inputBuffersFull(_ connection: Connection) {
         refuse(connection, status: 503, code: "input_buffers_full",
-               message: "\(name == nil ? "the control socket" : "this worker") already holds \(limits.maxBufferedInput >> 20) MiB of unfinished requests from its clients, its limit; send each request whole and promptly, and retry later")
+               message: "\(name == nil ? "the control socket" : "this worker") already holds \(limits.maxBufferedInput >> 20) MiB of unfinished requests from its clients, its limit; send each request whole and promptly, and retry later"
+                   + (name == nil ? "" : "; its operator can raise the limit (berth serve --max-buffered-input-mb, or max_buffered_input_mb in the plugin's settings)"))
         report.refusedForBufferedInput += 1
         armSweep()
     }

@@ -23,10 +23,17 @@ extension LineServer {
 
         /// What all of a server's connections may hold at once in input
         /// buffers grown beyond their first 4 KiB (unfinished requests,
-        /// mostly): 64 MiB, or four requests of the largest size allowed if
-        /// that is more. Past it, the connection whose buffer would grow is
-        /// answered 503 and closed.
-        public var maxBufferedInput: Int { max(64 << 20, 4 * (maxRequestBytes + 65536)) }
+        /// mostly), in MiB; nil: the default, 64 MiB, or four requests of
+        /// the largest size allowed if that is more. Past it, the
+        /// connection whose buffer would grow is answered 503 and closed.
+        public var maxBufferedInputMB: Int?
+
+        /// In bytes; never less than one request of the largest size.
+        public var maxBufferedInput: Int {
+            let request = maxRequestBytes + 65536
+            guard let mebibytes = maxBufferedInputMB else { return max(64 << 20, 4 * request) }
+            return max(mebibytes << 20, request)
+        }
 
         /// Descriptors a worker keeps for itself and its plugin.
         static let reservedDescriptors = 64

@@ -86,6 +86,7 @@ public enum WorkerProcess {
         limits.idleTimeout = settings.clientLimits.idleTimeout
         limits.readTimeout = settings.clientLimits.readTimeout
         limits.maxConnections = settings.clientLimits.maxConnections
+        limits.maxBufferedInputMB = settings.clientLimits.maxBufferedInputMB
         limits.fitMaxConnections(toOpenFileLimit: OpenFileLimit.raiseToHardLimit(), plugin: plugin.name)
         let admin = AuthToken(bytes: settings.adminToken)
         serve(plugin, listener: listener, admin: admin, tokens: tokenTable(settings.scopedTokens, admin: admin, plugin: plugin),

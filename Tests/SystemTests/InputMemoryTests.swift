@@ -49,6 +49,29 @@ final class E2EInputMemoryTests: BerthTestCase {
         XCTAssertEqual(try connect("cecho").call("GET", "/ping").status, 200)
     }
 
+    /// The total is a setting: 8 MiB for this plugin, so 40 unfinished
+    /// 1 MB requests hold at most that.
+    func testTheTotalIsAPluginSetting() throws {
+        try XCTSkipIf(ProcessProbe.underSanitizer, "a sanitizer's allocator keeps freed memory")
+        try sandbox.installExamples()
+        try #"{"max_buffered_input_mb": 8}"#.write(toFile: sandbox.plugins + "/libCEchoPlugin.json", atomically: true, encoding: .utf8)
+        let host = try startHost(["--read-timeout", "300"])
+        let worker = try workerPID("cecho")
+        let before = try ProcessProbe.residentKiB(worker)
+        let unfinished = Array((#"{"method":"POST","path":"/echo","data":""# + String(repeating: "a", count: 1_000_000)).utf8)
+        var connections: [WireConnection] = []
+        for _ in 0..<40 {
+            let connection = try connect("cecho", timeout: 30)
+            try connection.write(unfinished)
+            connections.append(connection)
+        }
+        let during = try ProcessProbe.residentKiB(worker) - before
+        XCTAssertLessThan(during, 24 << 10, "40 unfinished 1 MB requests grew the worker by \(during >> 10) MiB")
+        let line = try host.waitForLog(containing: "input_buffers_full", timeout: 20)
+        XCTAssertTrue(line.contains("held 8 MiB"), line)
+        withExtendedLifetime(connections) {}
+    }
+
     /// A 64 MiB answer of a plugin that keeps its copy: the worker used to
     /// copy it twice (into its answer buffer, then into the connection's
     /// output) and keep the first copy for good.
