@@ -27,12 +27,12 @@ public enum Admission {
         switch router.match(request.method, request.path, parameters: &parameters) {
         case .notFound:
             reply.appendError(status: 404, code: "not_found",
-                              message: "no route for \(request.pathString) in \(service); GET /plugins/\(service)/routes on the control socket lists them")
+                              message: "no route for \(LogValue.escaped(request.path)) in \(service); GET /plugins/\(service)/routes on the control socket lists them")
             return nil
         case .methodNotAllowed(let allowed):
             let names = allowed.map(\.description).joined(separator: ", ")
             reply.appendError(status: 405, code: "method_not_allowed",
-                              message: "\(request.method) is not allowed on \(request.pathString); allowed: \(names)")
+                              message: "\(request.method) is not allowed on \(LogValue.escaped(request.path)); allowed: \(names)")
             return nil
         case .found(let route):
             let target = route.target
@@ -52,7 +52,8 @@ public enum Admission {
 
     /// Every refusal is logged with the client's credentials, throttled: a
     /// client can send wrong tokens faster than anyone can read the lines.
-    nonisolated(unsafe) static var denials = LogThrottle()
+    /// The path in these lines is the client's: escaped and cut (LogValue).
+    nonisolated(unsafe) static let denials = LogThrottle(what: "refused-request")
 
     @usableFromInline
     static func unauthorized(_ request: IncomingRequest, _ method: HTTPMethod, _ pattern: RoutePattern, reply: borrowing ReplyContext,
@@ -60,7 +61,7 @@ public enum Admission {
         let why = request.authToken == nil ? "missing auth_token" : "wrong auth_token"
         reply.appendError(status: 401, code: "unauthorized",
                           message: "\(why): \(method) \(pattern) needs the token from <run-dir>/.auth_token, or a token from the tokens file (berth serve --tokens), in \"auth_token\"")
-        denials.write(.warn, "401 \(request.method) \(request.pathString) from \(request.peer): \(why)", plugin: service == "berth" ? nil : service)
+        denials.write(.warn, "401 \(request.method) \(LogValue.escaped(request.path)) from \(request.peer): \(why)", plugin: service == "berth" ? nil : service)
     }
 
     @usableFromInline
@@ -73,7 +74,7 @@ public enum Admission {
             message = "\(method) \(pattern) on the control socket needs the admin token from <run-dir>/.auth_token; tokens from the tokens file are for plugin routes only"
         }
         reply.appendError(status: 403, code: "forbidden", message: message)
-        denials.write(.warn, "403 \(request.method) \(request.pathString) from \(request.peer): token lacks \(scope.map { "scope \"\($0)\"" } ?? "admin rights")",
+        denials.write(.warn, "403 \(request.method) \(LogValue.escaped(request.path)) from \(request.peer): token lacks \(scope.map { "scope \"\($0)\"" } ?? "admin rights")",
                       plugin: service == "berth" ? nil : service)
     }
 }

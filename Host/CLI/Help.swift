@@ -45,6 +45,10 @@ enum Help {
       --read-timeout S         408 for a request not whole S s after its first
                                byte; 0: no deadline (10)
       --max-connections N      connections per worker; past it, 503 (10000)
+      --max-buffered-input-mb N
+                               MiB of unfinished requests a worker holds for all
+                               its clients; past it, 503 (64, or 4 x
+                               --max-request-bytes if more)
       --drain-seconds S        how long stopping workers may finish requests;
                                killed 2 s after that (10)
       --init-timeout S         a plugin not loaded (library and init) within S s

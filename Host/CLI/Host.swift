@@ -26,6 +26,7 @@ final class Host {
         signals = try SignalChannel([SIGTERM, SIGINT, SIGHUP, SIGCHLD])
         SignalChannel.ignoreBrokenPipe()
         loop = try EventLoop()
+        LogThrottle.loop = loop
 
         try RunDirectory.prepare(configuration.runDirectory, groupWritable: runDirectoryGroupWritable)
         pidFile = try PidFile.lock(configuration.pidFilePath, runDirectory: configuration.runDirectory)

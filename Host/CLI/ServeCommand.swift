@@ -22,7 +22,7 @@ enum ServeCommand {
         do {
             let arguments = try Arguments(raw, valued: ["plugins", "run-dir", "max-request-bytes", "drain-seconds", "init-timeout", "log-format", "log-level",
                                                         "instances", "crash-limit", "crash-window", "request-timeout", "tokens",
-                                                        "idle-timeout", "read-timeout", "max-connections"], flags: ["watch", "run-dir-group-writable"])
+                                                        "idle-timeout", "read-timeout", "max-connections", "max-buffered-input-mb"], flags: ["watch", "run-dir-group-writable"])
             watch = arguments.flags.contains("watch")
             runDirectoryGroupWritable = arguments.flags.contains("run-dir-group-writable")
             if let extra = arguments.positional.first { throw Arguments.Problem(description: "unexpected argument \(extra)") }
@@ -39,6 +39,7 @@ enum ServeCommand {
             if let seconds = try arguments.number("idle-timeout") { configuration.idleTimeout = seconds }
             if let seconds = try arguments.number("read-timeout") { configuration.readTimeout = seconds }
             if let count = try arguments.number("max-connections") { configuration.maxConnections = Int(min(1_000_000, max(1, count))) }
+            if let mebibytes = try arguments.number("max-buffered-input-mb") { configuration.maxBufferedInputMB = Int(min(Double(1 << 20), max(1, mebibytes))) }
             if let instances = try arguments.number("instances") { configuration.instances = min(64, max(1, Int(instances))) }
             if let limit = try arguments.number("crash-limit") { configuration.crashLimit = Int(limit) }
             if let window = try arguments.number("crash-window") { configuration.crashWindowSeconds = window }

@@ -28,6 +28,7 @@ extension HostMessage: ChannelMessage {
             writer.double(serve.clientLimits.idleTimeout)
             writer.double(serve.clientLimits.readTimeout)
             writer.int(serve.clientLimits.maxConnections)
+            writer.optional(serve.clientLimits.maxBufferedInputMB) { $0.int($1) }
             writer.uint32(serve.timeouts.requestMilliseconds)
             writer.array(serve.timeouts.routeMilliseconds) { writer, limit in
                 writer.string(limit.route)
@@ -61,7 +62,8 @@ extension HostMessage: ChannelMessage {
             let limits = ClientLimits(maxRequestBytes: try reader.int("max request bytes"),
                                       idleTimeout: try reader.double("idle timeout"),
                                       readTimeout: try reader.double("read timeout"),
-                                      maxConnections: try reader.int("max connections"))
+                                      maxConnections: try reader.int("max connections"),
+                                      maxBufferedInputMB: try reader.optional("max buffered input") { try $0.int("max buffered input") })
             let timeouts = HandlerTimeouts(
                 requestMilliseconds: try reader.uint32("request timeout"),
                 routeMilliseconds: try reader.array("route timeouts", minimumItemBytes: 8) { reader in

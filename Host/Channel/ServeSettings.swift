@@ -29,12 +29,17 @@ public struct ClientLimits: Equatable {
     /// Seconds; 0: none.
     public var readTimeout: Double
     public var maxConnections: Int
+    /// MiB of unfinished input all connections may hold; nil: the default
+    /// (LineServer.Limits.maxBufferedInputMB).
+    public var maxBufferedInputMB: Int?
 
-    public init(maxRequestBytes: Int, idleTimeout: Double, readTimeout: Double, maxConnections: Int) {
+    public init(maxRequestBytes: Int, idleTimeout: Double, readTimeout: Double, maxConnections: Int,
+                maxBufferedInputMB: Int? = nil) {
         self.maxRequestBytes = maxRequestBytes
         self.idleTimeout = idleTimeout
         self.readTimeout = readTimeout
         self.maxConnections = maxConnections
+        self.maxBufferedInputMB = maxBufferedInputMB
     }
 }
 

@@ -11,6 +11,9 @@ public struct Configuration {
     public var readTimeout = 10.0
     /// Connections one worker serves at once; past it, 503.
     public var maxConnections = 10_000
+    /// MiB of unfinished requests one worker's connections may hold in
+    /// all; nil: 64, or 4 x (max request bytes + 64 KiB) if more.
+    public var maxBufferedInputMB: Int?
     /// How long a stopping worker may take to finish in-flight requests;
     /// the host kills it 2 s after that (Supervisor+Deadlines).
     public var drainSeconds = 10.0

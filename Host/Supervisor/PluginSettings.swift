@@ -16,6 +16,7 @@ import BerthWire
 ///       "idle_timeout": 60,              close connections quiet this long
 ///       "read_timeout": 10,              408 for a request not whole by then
 ///       "max_connections": 10000,        per worker; past it, 503
+///       "max_buffered_input_mb": 64,     unfinished requests, all connections; past it, 503
 ///       "environment": {"KEY": "value"}, added to the worker's environment
 ///       "config": {...},                 any JSON, handed to the plugin's init
 ///       "request_timeout_seconds": 30,   a handler running longer: 504, worker replaced
@@ -32,6 +33,8 @@ public struct PluginSettings: Equatable {
     public var idleTimeout: Double
     public var readTimeout: Double
     public var maxConnections: Int
+    /// nil: the default (LineServer.Limits.maxBufferedInputMB).
+    public var maxBufferedInputMB: Int?
     /// 0: no limit.
     public var requestTimeoutSeconds: Double
     /// "GET /slow" (method and pattern as the plugin declares them) to
@@ -72,6 +75,7 @@ public struct PluginSettings: Equatable {
         idleTimeout = defaults.idleTimeout
         readTimeout = defaults.readTimeout
         maxConnections = defaults.maxConnections
+        maxBufferedInputMB = defaults.maxBufferedInputMB
         instances = defaults.instances
         requestTimeoutSeconds = defaults.requestTimeoutSeconds
     }
@@ -133,6 +137,9 @@ public struct PluginSettings: Equatable {
             case "max_connections":
                 guard let n = value.numberValue, n >= 1, n <= 1_000_000, n == n.rounded() else { throw invalid(key, "must be a whole number from 1 to 1000000") }
                 settings.maxConnections = Int(n)
+            case "max_buffered_input_mb":
+                guard let n = value.numberValue, n >= 1, n <= Double(1 << 20), n == n.rounded() else { throw invalid(key, "must be a whole number of MiB from 1 to 1048576") }
+                settings.maxBufferedInputMB = Int(n)
             case "environment":
                 guard case .object(let variables) = value else { throw invalid(key, "must be an object of strings, like {\"LOG_LEVEL\": \"debug\"}") }
                 for (name, variable) in variables {
@@ -212,13 +219,14 @@ public struct PluginSettings: Equatable {
     /// What the worker's server allows each client, for its serve message.
     var clientLimits: ClientLimits {
         ClientLimits(maxRequestBytes: maxRequestBytes, idleTimeout: idleTimeout, readTimeout: readTimeout,
-                     maxConnections: maxConnections)
+                     maxConnections: maxConnections, maxBufferedInputMB: maxBufferedInputMB)
     }
 
     public static func == (a: PluginSettings, b: PluginSettings) -> Bool {
         a.instances == b.instances && a.drainSeconds == b.drainSeconds && a.initTimeoutSeconds == b.initTimeoutSeconds && a.maxRequestBytes == b.maxRequestBytes
             && a.environment == b.environment && a.config == b.config && a.allowedUIDs == b.allowedUIDs
             && a.idleTimeout == b.idleTimeout && a.readTimeout == b.readTimeout && a.maxConnections == b.maxConnections
+            && a.maxBufferedInputMB == b.maxBufferedInputMB
             && a.requestTimeoutSeconds == b.requestTimeoutSeconds && a.routeTimeouts == b.routeTimeouts
             && a.limits == b.limits && a.uid == b.uid && a.gid == b.gid
     }

@@ -15,7 +15,7 @@ import Glibc
 final class Connection: EventHandler {
     @usableFromInline
     private(set) var fd = FileDescriptor(rawValue: -1)
-    let input = InputBuffer()
+    let input: InputBuffer
     @usableFromInline
     var output: [UInt8] = []
     /// The server this connection is open on; nil while it waits in the pool.
@@ -52,6 +52,11 @@ final class Connection: EventHandler {
     /// When the request being read was first seen unfinished.
     var requestSince: UInt64 = 0
 
+    /// `budget`: the server's, which the input buffer's growth is charged to.
+    init(budget: InputBudget = InputBudget()) {
+        input = InputBuffer(budget: budget)
+    }
+
     /// Starts serving `fd`, new or after a connection that closed: every
     /// stored property above except the buffers (emptied by `close`) is
     /// set here (UnitConnectionPoolTests.testAReopenedConnectionStartsAfresh
@@ -75,7 +80,7 @@ final class Connection: EventHandler {
     }
 
     /// The connection's last use until it is opened again: its buffers are
-    /// emptied, keeping their memory.
+    /// emptied, keeping their memory unless it is large (InputBuffer).
     func close() {
         fd.close()
         server = nil

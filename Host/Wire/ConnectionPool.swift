@@ -15,14 +15,15 @@ struct ConnectionPool {
 
     private var closed: [Connection] = []
 
-    /// A connection nothing else holds, or a new one.
-    mutating func take() -> Connection {
+    /// A connection nothing else holds, or a new one charging its input to
+    /// `budget` (one per server, as is the pool).
+    mutating func take(budget: InputBudget) -> Connection {
         while !closed.isEmpty {
             if isKnownUniquelyReferenced(&closed[closed.count - 1]) { return closed.removeLast() }
             // Still held: it is freed when its last holder lets go.
             closed.removeLast()
         }
-        return Connection()
+        return Connection(budget: budget)
     }
 
     /// Takes a connection that `close` has just closed.

@@ -37,7 +37,13 @@ struct ConnectionSweep {
         if answeredMore || connection.outputSent != connection.sweepSent || connection.progressAt == 0 {
             connection.progressAt = now
         }
-        connection.progressAt = max(connection.progressAt, connection.receivedAt)
+        // A read is progress only if it left part of a request to finish:
+        // blank lines, which are read and dropped, are no traffic, or a
+        // client could hold a connection (a control socket slot) forever
+        // with a newline now and then and never a request.
+        if connection.input.count > 0 {
+            connection.progressAt = max(connection.progressAt, connection.receivedAt)
+        }
         connection.sweepAnswered = connection.answered
         connection.sweepSent = connection.outputSent
 
@@ -66,6 +72,7 @@ struct SweepReport {
     var closedIdle = 0
     var refused = 0
     var refusedForDescriptors = 0
+    var refusedForBufferedInput = 0
 
     func log(_ limits: LineServer.Limits, name: String?) {
         if timedOut > 0 {
@@ -74,8 +81,13 @@ struct SweepReport {
         if closedIdle > 0 {
             Log.debug("closed \(closedIdle) connection(s) idle for \(Self.seconds(limits.idleTimeout))", plugin: name)
         }
-        if refused > 0 {
+        if refused > 0 && name == nil {
+            Log.warn("refused \(refused) connection(s) to the control socket with 503 too_many_connections: already serving \(limits.maxConnections), its fixed limit; find the clients that hold connections to it open", plugin: name)
+        } else if refused > 0 {
             Log.warn("refused \(refused) connection(s) with 503 too_many_connections: already serving \(limits.maxConnections), the limit; raise --max-connections (or max_connections in the plugin's settings), or have clients reuse connections", plugin: name)
+        }
+        if refusedForBufferedInput > 0 {
+            Log.warn("answered 503 input_buffers_full to \(refusedForBufferedInput) connection(s) and closed them: the connections held \(limits.maxBufferedInput >> 20) MiB of unfinished requests, the limit for all of them together (--max-buffered-input-mb, or max_buffered_input_mb in the plugin's settings); many clients are sending large requests slowly, or not finishing them", plugin: name)
         }
         if refusedForDescriptors > 0 {
             Log.error("refused \(refusedForDescriptors) connection(s) with 503 too_many_connections: out of file descriptors; raise the open-file hard limit (LimitNOFILE= under systemd, ulimit -Hn) or lower max_connections", plugin: name)

@@ -11,10 +11,13 @@ public final class LineServer {
     private let listener: FileDescriptor
     let handler: RequestHandler
     let limits: Limits
-    /// Tags this server's log lines (the plugin's name in a worker).
+    /// Tags this server's log lines: the plugin's name in a worker, nil on
+    /// the host's control socket.
     private let name: String?
     private var connections = ConnectionTable()
     private var pool = ConnectionPool()
+    /// What the connections' input buffers may hold together.
+    private let inputBudget: InputBudget
     private var accepting = false
     private var onDrained: (() -> Void)?
 
@@ -34,9 +37,13 @@ public final class LineServer {
         self.limits = limits
         self.name = name
         sweep = ConnectionSweep(limits)
+        inputBudget = InputBudget(limit: limits.maxBufferedInput)
         var line: [UInt8] = []
-        ResponseWriter.appendError(&line, id: nil, status: 503, code: "too_many_connections",
-                                   message: "this worker already serves \(limits.maxConnections) connections, its limit; retry later, reuse a connection, or raise the limit (berth serve --max-connections, or max_connections in the plugin's settings)")
+        // Say which socket is full: the control socket's limit is fixed.
+        let message = name == nil
+            ? "the control socket already serves \(limits.maxConnections) connections, its fixed limit; retry later, and close connections to it that are not in use"
+            : "this worker already serves \(limits.maxConnections) connections, its limit; retry later, reuse a connection, or raise the limit (berth serve --max-connections, or max_connections in the plugin's settings)"
+        ResponseWriter.appendError(&line, id: nil, status: 503, code: "too_many_connections", message: message)
         tooManyConnectionsLine = line
     }
 
@@ -141,7 +148,7 @@ public final class LineServer {
                 continue
             }
             armSweep()
-            let connection = pool.take()
+            let connection = pool.take(budget: inputBudget)
             connection.open(fd, on: self)
             connections[fd.rawValue] = connection
             do {
@@ -177,8 +184,11 @@ public final class LineServer {
     }
 
     private func readAndAnswer(_ connection: Connection) {
-        let space = connection.input.reserve(minimum: 4096, limit: limits.maxRequestBytes + 65536)
-        guard !space.isEmpty else { return tooLarge(connection) }
+        let bufferLimit = limits.maxRequestBytes + 65536
+        let space = connection.input.reserve(minimum: 4096, limit: bufferLimit)
+        guard !space.isEmpty else {
+            return connection.input.isAtLimit(bufferLimit) ? tooLarge(connection) : inputBuffersFull(connection)
+        }
         let n = Glibc.read(connection.fd.rawValue, space.baseAddress, space.count)
         if n < 0 {
             if errno == EAGAIN || errno == EINTR { return }
@@ -235,6 +245,17 @@ public final class LineServer {
     func tooLarge(_ connection: Connection) {
         refuse(connection, status: 413, code: "request_too_large",
                message: "request exceeds the limit of \(limits.maxRequestBytes) bytes; send a smaller request or raise the limit (berth serve --max-request-bytes, or max_request_bytes in the plugin's settings)")
+    }
+
+    /// The server's connections hold as much unfinished input as it allows
+    /// (Limits.maxBufferedInput): this one, whose request needs more, is
+    /// refused; the line in the log comes with the next sweep.
+    private func inputBuffersFull(_ connection: Connection) {
+        refuse(connection, status: 503, code: "input_buffers_full",
+               message: "\(name == nil ? "the control socket" : "this worker") already holds \(limits.maxBufferedInput >> 20) MiB of unfinished requests from its clients, its limit; send each request whole and promptly, and retry later"
+                   + (name == nil ? "" : "; its operator can raise the limit (berth serve --max-buffered-input-mb, or max_buffered_input_mb in the plugin's settings)"))
+        report.refusedForBufferedInput += 1
+        armSweep()
     }
 
     /// Answers an error for the request being read, then drops the rest
@@ -324,7 +345,7 @@ public final class LineServer {
         if let fd = try? UnixSocket.accept(listener) {
             var line: [UInt8] = []
             ResponseWriter.appendError(&line, id: nil, status: 503, code: "too_many_connections",
-                                       message: "this worker has no file descriptors left for another connection; retry later")
+                                       message: "\(name == nil ? "the control socket" : "this worker") has no file descriptors left for another connection; retry later")
             refuse(fd, line)
             report.refusedForDescriptors += 1
         }

@@ -21,6 +21,20 @@ extension LineServer {
         public var maxConnections = 10_000
         public init() {}
 
+        /// What all of a server's connections may hold at once in input
+        /// buffers grown beyond their first 4 KiB (unfinished requests,
+        /// mostly), in MiB; nil: the default, 64 MiB, or four requests of
+        /// the largest size allowed if that is more. Past it, the
+        /// connection whose buffer would grow is answered 503 and closed.
+        public var maxBufferedInputMB: Int?
+
+        /// In bytes; never less than one request of the largest size.
+        public var maxBufferedInput: Int {
+            let request = maxRequestBytes + 65536
+            guard let mebibytes = maxBufferedInputMB else { return max(64 << 20, 4 * request) }
+            return max(mebibytes << 20, request)
+        }
+
         /// Descriptors a worker keeps for itself and its plugin: half its
         /// open-file limit, at least 12 (the worker's own 9, one for the
         /// connection it accepts only to answer 503, and two for the plugin)

@@ -75,6 +75,20 @@ public struct ReplyContext: ~Copyable {
         connection._withUnsafeGuaranteedRef { $0.output.append(contentsOf: line) }
     }
 
+    /// Appends a whole response line held in an array, taking the array
+    /// when nothing else is queued (a large answer is then not copied);
+    /// `line` is left empty.
+    public func appendLine(taking line: inout [UInt8]) {
+        connection._withUnsafeGuaranteedRef { connection in
+            if connection.output.isEmpty {
+                swap(&connection.output, &line)
+            } else {
+                connection.output.append(contentsOf: line)
+            }
+            line = []
+        }
+    }
+
     /// Promises an answer after `handle` returns: the connection's later
     /// requests wait until the reply is completed. Call at most once per
     /// request, and append nothing else for it.

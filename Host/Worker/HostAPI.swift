@@ -60,6 +60,15 @@ final class ResponseContext {
     private var capacity = 4096
     private var length = 0
     var line: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: storage, count: length) }
+    /// An answer line longer than `largestKept`, written here instead of
+    /// into `storage` and handed to the connection whole (`handOver`), so
+    /// a large answer costs one copy of the body and none of its memory
+    /// stays in the worker after it is sent: `storage` stays small.
+    private var largeLine: [UInt8]?
+    /// Whether `largeLine` holds the answer: a flag, so the common answer
+    /// costs a test of a byte, not a load and release of an optional array.
+    private var answerIsLarge = false
+    static let largestKept = 1 << 20
     /// Error lines are built as arrays (rare), then copied into `line`.
     private var scratch: [UInt8] = []
     private var id: UnsafeBufferPointer<UInt8>?
@@ -94,6 +103,13 @@ final class ResponseContext {
     private func write(_ build: (inout [UInt8]) -> Void) {
         scratch.removeAll(keepingCapacity: true)
         build(&scratch)
+        if scratch.count > ResponseContext.largestKept {
+            largeLine = scratch
+            answerIsLarge = true
+            scratch = []
+            length = 0
+            return
+        }
         reserve(scratch.count)
         scratch.withUnsafeBufferPointer { if let base = $0.baseAddress { storage.update(from: base, count: $0.count) } }
         length = scratch.count
@@ -158,8 +174,33 @@ final class ResponseContext {
         guard ResponseWriter.writesSuccessHead(id: id, status: status) else {
             return write { ResponseWriter.appendSuccess(&$0, id: id, status: status, data: body) }
         }
-        reserve(ResponseWriter.successHeadBound + body.count + 6)
+        let bound = ResponseWriter.successHeadBound + body.count + 6
+        guard bound <= ResponseContext.largestKept else {
+            largeLine = [UInt8](unsafeUninitializedCapacity: bound) { buffer, initialized in
+                initialized = ResponseWriter.writeSuccessLine(buffer.baseAddress!, id: id, status: status, data: body)
+            }
+            answerIsLarge = true
+            return
+        }
+        reserve(bound)
         length = ResponseWriter.writeSuccessLine(storage, id: id, status: status, data: body)
+    }
+
+    /// Appends the answer line to the connection's output: the large one
+    /// is handed over (not copied when nothing else is queued) and
+    /// forgotten here, so its memory goes once it is sent.
+    @inline(__always)
+    func handOver(to reply: borrowing ReplyContext) {
+        if _slowPath(answerIsLarge) { return handOverLarge(to: reply) }
+        reply.appendLine(line)
+    }
+
+    @inline(never)
+    private func handOverLarge(to reply: borrowing ReplyContext) {
+        var large = largeLine ?? []
+        largeLine = nil
+        answerIsLarge = false
+        reply.appendLine(taking: &large)
     }
 
     func respondError(status: Int, code: String, message: String) {

@@ -17,7 +17,7 @@ final class PluginRequestHandler: RequestHandler {
     var tokens: TokenTable
     /// Only these uids may connect (the plugin's allowed_uids); nil: any.
     private let allowedUIDs: [UInt32]?
-    private var refusals = LogThrottle()
+    private let refusals = LogThrottle(what: "refused-connection")
     private let stats: SharedStats
     private let context = ResponseContext()
     private var parameters: [Range<Int>] = []
@@ -139,7 +139,7 @@ final class PluginRequestHandler: RequestHandler {
             route.handler(&cRequest, route.userData)
         }
         let status = context.end()
-        reply.appendLine(context.line)
+        context.handOver(to: reply)
         if status == 0 {
             reply.appendError(status: 500, code: "no_response",
                               message: "plugin \(plugin.name): handler for \(route.label) returned without responding; fix the plugin to call respond or respond_error")

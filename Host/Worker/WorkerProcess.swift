@@ -90,6 +90,7 @@ public enum WorkerProcess {
         limits.idleTimeout = settings.clientLimits.idleTimeout
         limits.readTimeout = settings.clientLimits.readTimeout
         limits.maxConnections = settings.clientLimits.maxConnections
+        limits.maxBufferedInputMB = settings.clientLimits.maxBufferedInputMB
         limits.fitMaxConnections(toOpenFileLimit: OpenFileLimit.raiseToHardLimit(), plugin: plugin.name)
         let admin = AuthToken(bytes: settings.adminToken)
         serve(plugin, listener: listener, admin: admin, tokens: tokenTable(settings.scopedTokens, admin: admin, plugin: plugin),
@@ -107,6 +108,7 @@ public enum WorkerProcess {
                               settings: ServeSettings) -> Never {
         do {
             let loop = try EventLoop()
+            LogThrottle.loop = loop
             let stats = try SharedStats(mapping: inherited.stats)
             let handler = PluginRequestHandler(plugin: plugin, tokens: tokens, allowedUIDs: settings.allowedUIDs, stats: stats)
             try Watchdog.prepare(plugin, timeouts: settings.timeouts, channel: inherited.channel)

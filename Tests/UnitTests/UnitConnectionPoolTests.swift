@@ -85,14 +85,14 @@ final class UnitConnectionPoolTests: XCTestCase {
         var pool = ConnectionPool()
         let held = Connection()
         pool.recycle(held)
-        let other = pool.take()
+        let other = pool.take(budget: InputBudget())
         XCTAssertFalse(other === held, "handed out a connection a deferred reply or timer still holds")
 
         var free: Connection? = Connection()
         let identity = ObjectIdentifier(free!)
         pool.recycle(free!)
         free = nil
-        XCTAssertEqual(ObjectIdentifier(pool.take()), identity, "a connection nothing holds was not reused")
+        XCTAssertEqual(ObjectIdentifier(pool.take(budget: InputBudget())), identity, "a connection nothing holds was not reused")
         withExtendedLifetime(held) {}
     }
 
@@ -102,7 +102,7 @@ final class UnitConnectionPoolTests: XCTestCase {
         _ = grown!.input.reserve(minimum: ConnectionPool.largestKept * 2, limit: ConnectionPool.largestKept * 4)
         pool.recycle(grown!)
         grown = nil
-        XCTAssertLessThanOrEqual(pool.take().input.capacity, ConnectionPool.largestKept,
+        XCTAssertLessThanOrEqual(pool.take(budget: InputBudget()).input.capacity, ConnectionPool.largestKept,
                                  "kept a connection whose buffer grew past the limit")
     }
 }
