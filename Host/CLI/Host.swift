@@ -52,6 +52,9 @@ final class Host {
         // their defaults (a POST /reload waiting for its answer is not idle).
         var controlLimits = LineServer.Limits()
         controlLimits.maxConnections = 256
+        // Clients of a group allowed to reach the sockets (docs/operating.md)
+        // hold no token for the control socket: they may not fill it.
+        controlLimits.reservedForOwner = 16
         controlLimits.maxRequestBytes = 64 << 10
         control = LineServer(loop: loop, listener: controlListener, handler: handler, limits: controlLimits)
         // Once per reload that runs, however many asked for it meanwhile.

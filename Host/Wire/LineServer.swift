@@ -29,6 +29,7 @@ public final class LineServer {
     private var spareDescriptor: FileDescriptor?
     private var acceptPaused = false
     private let tooManyConnectionsLine: [UInt8]
+    private let ownerUID = geteuid()
 
     public init(loop: EventLoop, listener: FileDescriptor, handler: RequestHandler, limits: Limits = Limits(), name: String? = nil) {
         self.loop = loop
@@ -41,7 +42,7 @@ public final class LineServer {
         var line: [UInt8] = []
         // Say which socket is full: the control socket's limit is fixed.
         let message = name == nil
-            ? "the control socket already serves \(limits.maxConnections) connections, its fixed limit; retry later, and close connections to it that are not in use"
+            ? "the control socket is full (\(limits.maxConnections) connections, its fixed limit, the last \(limits.reservedForOwner) kept for berth's own user and root); retry later, and close connections to it that are not in use"
             : "this worker already serves \(limits.maxConnections) connections, its limit; retry later, reuse a connection, or raise the limit (berth serve --max-connections, or max_connections in the plugin's settings)"
         ResponseWriter.appendError(&line, id: nil, status: 503, code: "too_many_connections", message: message)
         tooManyConnectionsLine = line
@@ -142,10 +143,17 @@ public final class LineServer {
                 return pauseAccepting(error)
             }
             guard let fd = accepted else { return }
-            if connections.count >= limits.maxConnections {
-                refuse(fd, tooManyConnectionsLine)
-                report.refused += 1
-                continue
+            // Peer credentials are read before the slot is given only when
+            // the slots left are those kept for the owner.
+            var peer: PeerCredentials?
+            if connections.count >= limits.maxConnections - limits.reservedForOwner {
+                let credentials = PeerCredentials.of(fd)
+                peer = credentials
+                if connections.count >= limits.maxConnections || !isOwner(credentials) {
+                    refuse(fd, tooManyConnectionsLine)
+                    report.refused += 1
+                    continue
+                }
             }
             armSweep()
             let connection = pool.take(budget: inputBudget)
@@ -158,7 +166,7 @@ public final class LineServer {
                 connection.close()
                 continue
             }
-            connection.peer = PeerCredentials.of(fd)
+            connection.peer = peer ?? PeerCredentials.of(fd)
             if let refusal = handler.refusal(for: connection.peer) {
                 // Answer, then read and drop what the client sends until it
                 // closes (as after a 413), so it gets to read the answer.
@@ -168,6 +176,12 @@ public final class LineServer {
                 afterWork(connection)
             }
         }
+    }
+
+    /// Root, or the user this server runs as: who may take the slots kept
+    /// by `Limits.reservedForOwner`.
+    private func isOwner(_ peer: PeerCredentials) -> Bool {
+        peer.uid == 0 || peer.uid == ownerUID
     }
 
     func service(_ connection: Connection, _ events: EventLoop.Events) {

@@ -19,6 +19,12 @@ extension LineServer {
         /// Connections served at once; the next ones are answered 503 and
         /// closed.
         public var maxConnections = 10_000
+        /// The last this many of `maxConnections` are kept for clients
+        /// running as the server's own user or as root: others are refused
+        /// once `maxConnections - reservedForOwner` are open. The control
+        /// socket keeps some, so clients that may reach it but hold no
+        /// token cannot fill it and lock the operator out.
+        public var reservedForOwner = 0
         public init() {}
 
         /// What all of a server's connections may hold at once in input
