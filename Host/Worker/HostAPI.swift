@@ -8,6 +8,10 @@ import Glibc
 /// The function table a worker hands its plugin (berth_host_api). The
 /// functions find the request being answered through `host_private`.
 enum HostAPI {
+    /// Bytes of a message a plugin logs through `log` kept before it is
+    /// cut (docs/plugins.md).
+    static let maximumLogMessageBytes = 4096
+
     /// The plugin's name, for log lines it writes through `log`.
     nonisolated(unsafe) static var pluginName = "plugin"
     /// The last error the plugin logged, quoted when its init fails.
@@ -30,7 +34,9 @@ enum HostAPI {
                 }
             },
             log: { level, message in
-                let text = message.map { String(cString: $0) } ?? ""
+                // A plugin often logs what a client sent: escaped and cut
+                // like every logged value, so it cannot forge a host line.
+                let text = message.map { LogValue.escaped(String(cString: $0), limit: HostAPI.maximumLogMessageBytes) } ?? ""
                 switch level {
                 case BERTH_LOG_DEBUG: Log.debug(text, plugin: HostAPI.pluginName)
                 case BERTH_LOG_INFO: Log.info(text, plugin: HostAPI.pluginName)

@@ -22,6 +22,36 @@ final class E2ELogForgingTests: BerthTestCase {
         XCTAssertFalse(host.logText.contains("\u{1b}"), "a raw escape character reached the log")
     }
 
+    /// A plugin that logs what a client sent (here the path, newline and
+    /// escape included) cannot be made to write a forged host line.
+    func testAPluginLoggingClientDataCannotForgeALine() throws {
+        try PluginBuilder.build(TestPlugins.prelude + """
+            static void echo_path(const berth_request *req, void *u) {
+                (void)u;
+                char line[512];
+                snprintf(line, sizeof line, "asked for %.*s", (int)req->path.len, req->path.ptr);
+                req->host->log(BERTH_LOG_WARN, line);
+                answer(req, "{}");
+            }
+            static const berth_route routes[] = {
+                {.method = "GET", .pattern = "/say/{what}", .handler = echo_path, .flags = BERTH_ROUTE_PUBLIC},
+            };
+            static const berth_plugin plugin = {
+                BERTH_PLUGIN_HEADER, .name = "parrot", .version = "1.0.0", .routes = routes, .route_count = 1,
+            };
+            const berth_plugin *berth_plugin_entry(void) { return &plugin; }
+            """, fileName: "libparrot.so", into: sandbox.plugins, flags: ["-include", "stdio.h"])
+        let host = try startHost()
+        let forged = "2026-12-03T18:00:00.000Z INFO  [berth] reload done: 2 loaded"
+        let mark = host.logMark
+        XCTAssertEqual(try call("parrot", "GET", "/say/x\n\(forged)\u{1b}[2J").status, 200)
+        let line = try host.waitForLog(after: mark, where: { $0.contains("asked for /say/x") }, "the plugin's line")
+        XCTAssertTrue(line.contains(#"asked for /say/x\n2026-12-03T18:00:00.000Z INFO  [berth] reload done: 2 loaded\x1b[2J"#),
+                      "the plugin's message is not escaped on its own line: \(line)")
+        XCTAssertFalse(host.logLines.dropFirst(mark).contains { $0.hasPrefix(forged) }, "a forged line:\n\(host.logText)")
+        XCTAssertFalse(host.logText.contains("\u{1b}"), "a raw escape character reached the log")
+    }
+
     /// A long path is cut in the log line (the control socket takes 64 KiB
     /// requests) and in the 404 and 405 answers (a worker takes 1 MiB).
     func testALongPathIsCutInTheLogAndInTheAnswers() throws {

@@ -180,7 +180,10 @@ typedef struct berth_host_api {
      * sentence telling the caller what to do. */
     void (*respond_error)(const berth_request *req, int status, const char *code, const char *message);
 
-    /* Write a line to the host's log, tagged with the plugin's name. */
+    /* Write a line to the host's log, tagged with the plugin's name. The
+     * host escapes control characters (a newline becomes "\n") and keeps
+     * at most 4096 bytes, so a message holding client data cannot forge
+     * a line of the host's log. */
     void (*log)(int level, const char *message);
 } berth_host_api;
 
