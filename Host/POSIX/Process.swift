@@ -140,8 +140,12 @@ public enum CurrentProcess {
         _ = berth_set_parent_death_signal(signal)
     }
 
-    /// The name `ps` and `top` show (15 bytes at most).
+    /// The name `ps -e` and `top` show (15 bytes at most), and the command
+    /// line `ps -ef`, `ps aux` and `top -c` show (as long as the arguments
+    /// the process was started with). Read CommandLine.arguments before:
+    /// they are overwritten.
     public static func setName(_ name: String) {
         _ = berth_set_process_name(String(name.prefix(15)))
+        _ = berth_set_command_line(name)
     }
 }
