@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import XCTest
 
 /// The client commands find the run directory from --run-dir, then
@@ -56,6 +57,16 @@ final class E2ERunDirectoryChoiceTests: BerthTestCase {
         XCTAssertEqual(missing.status, 2)
         XCTAssertTrue(missing.stderr.contains("No service named nosuch in the run dir \(sandbox.run), from --run-dir; `berth status --run-dir \(sandbox.run)` lists"),
                       missing.stderr)
+
+        // A token that cannot be read: the 401 comes with which file, in
+        // which run dir, and why.
+        let token = sandbox.run + "/.auth_token"
+        XCTAssertEqual(rename(token, token + ".away"), 0)
+        let tokenless = try berth(in: elsewhere, runDirectoryVariable: sandbox.run, ["status"])
+        XCTAssertEqual(rename(token + ".away", token), 0)
+        XCTAssertEqual(tokenless.status, 1, tokenless.stderr)
+        XCTAssertTrue(tokenless.stderr.contains("no token sent: cannot read the admin token \(token) ("), tokenless.stderr)
+        XCTAssertTrue(tokenless.stderr.contains("in the run dir \(sandbox.run), from BERTH_RUN_DIR"), tokenless.stderr)
 
         // --run-dir wins over BERTH_RUN_DIR.
         let overridden = try berth(in: elsewhere, runDirectoryVariable: elsewhere, ["call", "--run-dir", sandbox.run, "greeter", "GET", "/hello/option"])
