@@ -5,7 +5,8 @@ import XCTest
 final class UnitUnmatchedSettingsTests: XCTestCase {
     func testOnlySettingsWithNoLibraryOfTheirNameAreUnmatched() {
         let names = ["libGreeterPlugin.so", "libGreeterPlugin.json", "libgreeter.json", "libCEchoPlugin.so", "notes.txt", "x.json.so", "x.json"]
-        XCTAssertEqual(UnmatchedSettings.find(in: names), ["libgreeter.json"])
+        // x.json.so's settings would be x.json.json: x.json has no x.so.
+        XCTAssertEqual(UnmatchedSettings.find(in: names), ["libgreeter.json", "x.json"])
         XCTAssertEqual(UnmatchedSettings.find(in: ["liba.json"]), ["liba.json"])
         XCTAssertEqual(UnmatchedSettings.find(in: []), [])
     }
