@@ -40,8 +40,12 @@ enum StatusCommand {
             // A reload that failed leaves the plugin running its old version,
             // which SIGHUP tells no one: marked until a later reload succeeds.
             if let reloadError = plugin["last_reload_error"]?.stringValue {
-                row[2] += reloadFailedMark
-                problems.append("\(text(plugin["file"])): \(reloadFailedMark) last reload failed (version \(text(plugin["version"])) keeps serving until a reload succeeds): \(reloadError)")
+                if plugin["state"]?.stringValue == "running" {
+                    row[2] += reloadFailedMark
+                    problems.append("\(text(plugin["file"])): \(reloadFailedMark) last reload failed (version \(text(plugin["version"])) keeps serving until a reload succeeds): \(reloadError)")
+                } else {
+                    problems.append("\(text(plugin["file"])): last reload failed: \(reloadError)")
+                }
             }
             rows.append(row)
             if plugin["error"] == .null, let exit = plugin["last_exit"]?.stringValue { problems.append("\(text(plugin["name"])): last worker \(exit)") }

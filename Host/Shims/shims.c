@@ -55,9 +55,10 @@ int berth_set_process_name(const char *name) { return prctl(PR_SET_NAME, name, 0
 /* The command line `ps -ef`, `ps aux` and /proc/<pid>/cmdline show is the
  * memory that held the arguments at exec (arg_start to arg_end in
  * /proc/self/stat, fields 48 and 49); overwriting it in place is how
- * setproctitle works. Padding with NULs, the last byte included, makes the
- * kernel show only the title, not the environment after it. */
-int berth_set_command_line(const char *title) {
+ * setproctitle works. `words` is the new command line, NUL-separated.
+ * Padding with NULs, the last byte included, makes the kernel show only
+ * it, not the environment after it. */
+int berth_set_command_line(const char *words, size_t length) {
     char stat[4096];
     FILE *file = fopen("/proc/self/stat", "re");
     if (!file) return -1;
@@ -78,11 +79,10 @@ int berth_set_command_line(const char *title) {
     }
     if (start == 0 || end <= start) return -1;
     size_t room = (size_t)(end - start);
-    size_t length = strlen(title);
     if (length > room - 1) length = room - 1;
     char *arguments = (char *)(uintptr_t)start;
     memset(arguments, 0, room);
-    memcpy(arguments, title, length);
+    memcpy(arguments, words, length);
     return 0;
 }
 

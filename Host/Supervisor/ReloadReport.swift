@@ -32,7 +32,8 @@ public struct ReloadReport {
         servingVersion.map { "version \($0) keeps serving" } ?? "not serving"
     }
 
-    /// The failures as the log and `berth reload` tell them.
+    /// A failure as the log tells it (`berth reload` builds the same line
+    /// from the JSON report).
     public func failureText(_ failure: (String, String)) -> String {
         "\(failure.0): \(failure.1)" + (consequence(ofFailed: failure.0).map { "; \($0)" } ?? "")
     }
