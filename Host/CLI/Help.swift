@@ -23,8 +23,10 @@ enum Help {
     and serves each on <run-dir>/<plugin name>.sock (default run dir: run).
     Also serves the control socket <run-dir>/berth.sock, writes
     <run-dir>/berth.pid, and creates <run-dir>/.auth_token on first start.
-    SIGHUP (or `berth reload`): load added files, start a new generation for
+    `berth reload` (or SIGHUP): load added files, start a new generation for
     changed ones (old one drains once the new serves), stop removed ones.
+    `berth reload` waits and prints what happened; after a SIGHUP, only the
+    log and `berth status` say it.
     SIGTERM or SIGINT: finish in-flight requests, stop workers, remove the
     sockets and pid file, exit 0.
     A plugin's settings go in <file>.json beside <file>.so (see docs/operating.md).
