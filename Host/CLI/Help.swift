@@ -23,15 +23,18 @@ enum Help {
     and serves each on <run-dir>/<plugin name>.sock (default run dir: run).
     Also serves the control socket <run-dir>/berth.sock, writes
     <run-dir>/berth.pid, and creates <run-dir>/.auth_token on first start.
-    SIGHUP (or `berth reload`): load added files, start a new generation for
+    `berth reload` (or SIGHUP): load added files, start a new generation for
     changed ones (old one drains once the new serves), stop removed ones.
+    `berth reload` waits and prints what happened; after a SIGHUP, only the
+    log and `berth status` say it.
     SIGTERM or SIGINT: finish in-flight requests, stop workers, remove the
     sockets and pid file, exit 0.
     A plugin's settings go in <file>.json beside <file>.so (see docs/operating.md).
 
     Options:
       --plugins DIR            folder of plugin libraries (plugins.d)
-      --run-dir DIR            folder for sockets, pid and token (run); created
+      --run-dir DIR            folder for sockets, pid and token ($BERTH_RUN_DIR,
+                               or else run in the current directory); created
                                0700, or an existing one berth's user owns that
                                others cannot write (its mode is never changed)
       --run-dir-group-writable accept a run dir its group may write: every
@@ -61,7 +64,7 @@ enum Help {
     """
 
     static let call = """
-    Usage: berth call [--run-dir DIR] SERVICE METHOD PATH [JSON-DATA]
+    Usage: berth call [--run-dir DIR] [--id JSON] [--timeout S] SERVICE METHOD PATH [JSON-DATA]
 
     Sends one request to <run-dir>/SERVICE.sock with the token from
     <run-dir>/.auth_token, prints the response line, and exits 1 when the
@@ -71,7 +74,8 @@ enum Help {
              berth call cecho POST /echo '{"a":1}'
 
     Options:
-      --run-dir DIR      where the sockets are (run)
+      --run-dir DIR      run directory of the host to ask; without it,
+                         $BERTH_RUN_DIR, or else run in the current directory
       --id JSON          request id to send (echoed in the response)
       --timeout S        seconds to wait for the answer (30)
     """
@@ -80,8 +84,15 @@ enum Help {
     Usage: berth status [--run-dir DIR] [--json]
 
     Shows each plugin: name, state, pid, requests, errors, latency, restarts,
-    and why a plugin failed to load. --json prints the control socket's
-    GET /status answer as it is.
+    and why a plugin failed to load. A STATE marked * is a plugin whose last
+    reload failed: its earlier version keeps serving, and a line below says
+    why, until a later reload succeeds. Settings files that match no plugin
+    file are listed too.
+
+    Options:
+      --run-dir DIR      run directory of the host to ask; without it,
+                         $BERTH_RUN_DIR, or else run in the current directory
+      --json             print the control socket's GET /status answer as it is
     """
 
     static let reload = """
@@ -90,18 +101,30 @@ enum Help {
     Asks the host to rescan its plugins folder, waits until new generations
     serve and replaced ones have drained, then prints one line per file:
     added, updated, removed, unchanged, retried (it had failed, was
-    unchanged, and loaded again), or failed with the reason. Exits 1
-    if anything failed (the previous version of that plugin keeps serving).
+    unchanged, and loaded again), or failed with the reason and whether an
+    earlier version keeps serving. Exits 1 if anything failed.
+
+    Options:
+      --run-dir DIR      run directory of the host to ask; without it,
+                         $BERTH_RUN_DIR, or else run in the current directory
+      --json             print the control socket's POST /reload answer as it is
+      --timeout S        seconds to wait for the reload to finish (120)
     """
 
     static let restart = """
-    Usage: berth restart [--run-dir DIR] [--json] NAME|FILE
+    Usage: berth restart [--run-dir DIR] [--json] [--timeout S] NAME|FILE
 
     Starts a fresh generation of plugin NAME from its file (also brings back
     a failed plugin, or one left down after a crash loop); the old one
     drains once the new one serves. FILE (libx.so, or a path to it in the
     plugins folder) names a plugin by its file, which also finds one that
     failed before it had a name.
+
+    Options:
+      --run-dir DIR      run directory of the host to ask; without it,
+                         $BERTH_RUN_DIR, or else run in the current directory
+      --json             print the control socket's answer as it is
+      --timeout S        seconds to wait for the restart to finish (120)
     """
 
     static func topic(_ name: String) -> String? {

@@ -64,7 +64,7 @@ final class Host {
         }
         supervisor.onReloadDone = { report in
             Log.write(report.succeeded ? .info : .error, "reload done: \(report.summary)"
-                      + report.failed.map { "; \($0.0): \($0.1)" }.joined(), nil)
+                      + report.failed.map { "; " + report.failureText($0) }.joined(), nil)
             SystemdNotifier.ready()
         }
     }

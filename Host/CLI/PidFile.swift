@@ -41,7 +41,8 @@ final class PidFile {
                 let holder = (try? fd.readAll()).map { String(decoding: $0, as: UTF8.self).trimmingWhitespace() } ?? "?"
                 fd.close()
                 guard code == EWOULDBLOCK else { throw Errno(code, "flock(\(path))") }
-                throw Errno(EADDRINUSE, "another berth (pid \(holder)) is serving \(runDirectory); stop it first or use another --run-dir")
+                // Refused, not an Errno: its description would end in ": Address already in use".
+                throw Refused(description: "another berth (pid \(holder)) is serving \(runDirectory); stop it first or use another --run-dir")
             }
             let locked: FileStatus
             do {

@@ -1,5 +1,6 @@
 import BerthJSON
 import BerthPOSIX
+import BerthSupervisor
 import BerthWire
 import Glibc
 
@@ -17,15 +18,17 @@ enum ReloadCommand {
         guard arguments.positional.count == (restart ? 1 : 0) else {
             usageError(restart ? "restart needs the plugin's NAME or its FILE" : "reload takes no arguments", help: help)
         }
-        let runDirectory = arguments.options["run-dir"] ?? "run"
+        let runDirectory = RunDirectoryChoice(option: arguments.options["run-dir"])
         // A file is named by its file name: the host matches that, and a
         // path's slashes cannot ride in one segment of the request's path.
         let target = arguments.positional.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? ""
         let path = restart ? "/plugins/\(target)/restart" : "/reload"
-        let line = WireClient.requestLine(method: "POST", path: path, token: CallCommand.readToken(runDirectory), data: nil)
+        let token = CallCommand.readToken(runDirectory)
+        let line = WireClient.requestLine(method: "POST", path: path, token: token.value, data: nil)
         var failed = false
         let timeout = ((try? arguments.number("timeout")) ?? nil) ?? 120
-        let code = CallCommand.send(line, to: "\(runDirectory)/berth.sock", timeout: timeout) { response in
+        let code = CallCommand.send(line, to: "\(runDirectory.path)/berth.sock", runDirectory: runDirectory, service: nil,
+                                    token: token, timeout: timeout) { response in
             let parsed = JSONValue.parse(response)
             if arguments.flags.contains("json") || parsed?["data"] == nil {
                 print(String(decoding: response, as: UTF8.self))
@@ -39,10 +42,20 @@ enum ReloadCommand {
             for failure in report["failed"]?.arrayValue ?? [] {
                 failed = true
                 if !arguments.flags.contains("json") {
-                    print("failed \(failure["file"]?.stringValue ?? ""): \(failure["reason"]?.stringValue ?? "")")
+                    print("failed \(failure["file"]?.stringValue ?? ""): \(failure["reason"]?.stringValue ?? "")\(consequence(failure))")
                 }
             }
         }
         return code != 0 ? code : (failed ? 1 : 0)
+    }
+
+    /// A failed plugin file's line says whether an older version still
+    /// answers, so "failed" is not read as "down" (the tokens file and the
+    /// folder have no serving_version).
+    private static func consequence(_ failure: JSONValue) -> String {
+        switch failure["serving_version"] {
+        case .none: return ""
+        case .some(let version): return "; " + ReloadReport.consequence(servingVersion: version.stringValue)
+        }
     }
 }

@@ -27,7 +27,9 @@ enum ServeCommand {
             runDirectoryGroupWritable = arguments.flags.contains("run-dir-group-writable")
             if let extra = arguments.positional.first { throw Arguments.Problem(description: "unexpected argument \(extra)") }
             configuration.pluginsDirectory = arguments.options["plugins"] ?? configuration.pluginsDirectory
-            configuration.runDirectory = arguments.options["run-dir"] ?? configuration.runDirectory
+            // The same choice as the client commands', so BERTH_RUN_DIR set
+            // once in a shell points both at one directory.
+            configuration.runDirectory = RunDirectoryChoice(option: arguments.options["run-dir"]).path
             configuration.tokensFile = arguments.options["tokens"]
             if let bytes = try arguments.number("max-request-bytes") { configuration.maxRequestBytes = max(64, Int(bytes)) }
             if let drain = try arguments.number("drain-seconds") { configuration.drainSeconds = drain }

@@ -41,7 +41,7 @@ case "help", "--help", "-h":
         print(Help.overview)
     }
 case "--version", "version":
-    print("berth 0.1.0 (plugin ABI \(PluginLoader.hostABI))")
+    print(BerthVersion.line)
 default:
     usageError("unknown command \(command)", help: Help.overview)
 }

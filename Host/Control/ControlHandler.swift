@@ -92,6 +92,7 @@ public final class ControlHandler: RequestHandler {
                 ("plugins_dir", .string(configuration.pluginsDirectory)),
                 ("run_dir", .string(configuration.runDirectory)),
                 ("reloading", .bool(supervisor.isReloading)),
+                ("unmatched_settings", .array(supervisor.unmatchedSettings.map(JSONValue.string))),
             ])),
             ("plugins", supervisor.statusDocument),
         ])

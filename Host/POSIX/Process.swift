@@ -140,8 +140,18 @@ public enum CurrentProcess {
         _ = berth_set_parent_death_signal(signal)
     }
 
-    /// The name `ps` and `top` show (15 bytes at most).
+    /// The name `ps -e` and `top` show (15 bytes at most).
     public static func setName(_ name: String) {
         _ = berth_set_process_name(String(name.prefix(15)))
+    }
+
+    /// The command line `ps -ef`, `ps aux`, `top -c` and `pgrep -f` show,
+    /// cut to the length of the arguments the process was started with.
+    /// CommandLine.arguments must have been read before: they are overwritten.
+    public static func setCommandLine(_ words: [String]) {
+        let bytes = Array(words.joined(separator: "\0").utf8)
+        _ = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { berth_set_command_line($0.baseAddress, $0.count) }
+        }
     }
 }

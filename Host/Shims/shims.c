@@ -2,6 +2,9 @@
 #include "shims.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -48,6 +51,40 @@ int berth_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC
 int berth_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
 
 int berth_set_process_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
+
+/* The command line `ps -ef`, `ps aux` and /proc/<pid>/cmdline show is the
+ * memory that held the arguments at exec (arg_start to arg_end in
+ * /proc/self/stat, fields 48 and 49); overwriting it in place is how
+ * setproctitle works. `words` is the new command line, NUL-separated.
+ * Padding with NULs, the last byte included, makes the kernel show only
+ * it, not the environment after it. */
+int berth_set_command_line(const char *words, size_t length) {
+    char stat[4096];
+    FILE *file = fopen("/proc/self/stat", "re");
+    if (!file) return -1;
+    size_t n = fread(stat, 1, sizeof stat - 1, file);
+    fclose(file);
+    stat[n] = 0;
+    /* The command name (field 2) may hold spaces and parentheses: count
+     * fields from the last ')'. */
+    char *cursor = strrchr(stat, ')');
+    if (!cursor) return -1;
+    unsigned long long start = 0, end = 0;
+    for (int field = 3; field <= 49 && cursor; field++) {
+        cursor = strchr(cursor, ' ');
+        if (!cursor) return -1;
+        cursor++;
+        if (field == 48) start = strtoull(cursor, NULL, 10);
+        if (field == 49) end = strtoull(cursor, NULL, 10);
+    }
+    if (start == 0 || end <= start) return -1;
+    size_t room = (size_t)(end - start);
+    if (length > room - 1) length = room - 1;
+    char *arguments = (char *)(uintptr_t)start;
+    memset(arguments, 0, room);
+    memcpy(arguments, words, length);
+    return 0;
+}
 
 int berth_set_no_new_privileges(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
 

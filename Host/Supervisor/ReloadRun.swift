@@ -10,7 +10,7 @@ struct ReloadRun {
     /// must not end the run before the rest are touched.
     var scanning = true
     /// Touched slots by serial, in the order touched, with their outcome.
-    private var entries: [(slot: Int, file: String, outcome: ReloadOutcome?)] = []
+    private var entries: [(slot: Int, file: String, outcome: ReloadOutcome?, servingVersion: String?)] = []
 
     init(_ requests: [ReloadRequest]) {
         self.requests = requests
@@ -32,12 +32,15 @@ struct ReloadRun {
     }
 
     mutating func touched(slot: Int, file: String) {
-        entries.append((slot, file, nil))
+        entries.append((slot, file, nil, nil))
     }
 
-    mutating func settled(slot: Int, _ outcome: ReloadOutcome) {
+    /// `servingVersion`: the version the slot serves as it settles, so a
+    /// failed file can say that the old version keeps serving.
+    mutating func settled(slot: Int, _ outcome: ReloadOutcome, servingVersion: String? = nil) {
         guard let index = entries.firstIndex(where: { $0.slot == slot && $0.outcome == nil }) else { return }
         entries[index].outcome = outcome
+        entries[index].servingVersion = servingVersion
     }
 
     var isComplete: Bool { !scanning && entries.allSatisfy { $0.outcome != nil } }
@@ -51,7 +54,9 @@ struct ReloadRun {
         for entry in entries {
             switch entry.outcome {
             case .unchanged: report.unchanged.append(entry.file)
-            case .notReloaded(let reason): report.failed.append((entry.file, reason))
+            case .notReloaded(let reason):
+                report.failed.append((entry.file, reason))
+                report.servingAfterFailure[entry.file] = .some(entry.servingVersion)
             default: break
             }
         }
@@ -61,7 +66,9 @@ struct ReloadRun {
             case .updated: report.updated.append(entry.file)
             case .retried: report.retried.append(entry.file)
             case .removed: report.removed.append(entry.file)
-            case .failed(let reason): report.failed.append((entry.file, reason))
+            case .failed(let reason):
+                report.failed.append((entry.file, reason))
+                report.servingAfterFailure[entry.file] = .some(entry.servingVersion)
             default: break
             }
         }

@@ -60,7 +60,9 @@ extension Supervisor {
             case .error: Log.error(line.message, plugin: line.plugin)
             }
         case .settled(let outcome):
-            activeReload?.settled(slot: slot.serial, outcome)
+            let current = slot.machine.current
+            activeReload?.settled(slot: slot.serial, outcome,
+                                  servingVersion: current?.state == .serving ? (current?.version ?? "?") : nil)
         }
     }
 

@@ -20,8 +20,9 @@ extension Supervisor {
             reloadTokens(run)
             let files: [String]
             do {
-                files = try Files.list(configuration.pluginsDirectory).filter { $0.hasSuffix(".so") }
-                    .map { "\(configuration.pluginsDirectory)/\($0)" }
+                let names = try Files.list(configuration.pluginsDirectory)
+                files = names.filter { $0.hasSuffix(".so") }.map { "\(configuration.pluginsDirectory)/\($0)" }
+                noteUnmatchedSettings(names)
             } catch {
                 activeReload?.runFailures.append((configuration.pluginsDirectory, "cannot read the plugins folder: \(error)"))
                 files = slots.filter { !$0.removed }.map(\.file)
@@ -46,6 +47,17 @@ extension Supervisor {
         }
         activeReload?.scanning = false
         endReloadIfSettled()
+    }
+
+    /// Settings files that no plugin file matches: warned about on every
+    /// reload that finds them, and listed in status until one does not.
+    private func noteUnmatchedSettings(_ names: [String]) {
+        let unmatched = UnmatchedSettings.find(in: names)
+        let librariesWithoutSettings = names.filter { $0.hasSuffix(".so") && !names.contains(String($0.dropLast(3)) + ".json") }
+        for name in unmatched {
+            Log.warn(UnmatchedSettings.warning(name, folder: configuration.pluginsDirectory, candidates: librariesWithoutSettings))
+        }
+        unmatchedSettings = unmatched.map { "\(configuration.pluginsDirectory)/\($0)" }
     }
 
     /// Reads the file into a new generation and tells the slot; the slot

@@ -49,6 +49,9 @@ public final class Supervisor {
     var shuttingDown = false
     /// decideNames is running (it feeds events, which would call it again).
     var decidingNames = false
+    /// Settings files the last folder scan found with no plugin file of
+    /// their name (UnmatchedSettings), for status.
+    public internal(set) var unmatchedSettings: [String] = []
 
     public init(loop: EventLoop, configuration: Configuration, token: AuthToken, scopedTokens: [ScopedToken] = []) {
         self.loop = loop

@@ -62,6 +62,10 @@ public enum WorkerProcess {
         inherited.library.close()
         HostAPI.pluginName = plugin.name
         CurrentProcess.setName("berth:\(plugin.name)")
+        // ps -ef and ps aux show the command line, not the name: the same
+        // name there, with the file kept so a worker's file stays visible
+        // (two generations of one plugin run side by side in a reload).
+        CurrentProcess.setCommandLine(["berth:\(plugin.name)", "worker", "--file", options.file])
         // The host decides whether this file may use the name before init
         // runs: a refused duplicate's init must not run at all.
         awaitNameGranted(plugin, options)

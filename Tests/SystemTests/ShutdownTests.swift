@@ -102,6 +102,8 @@ final class E2EShutdownTests: BerthTestCase {
         XCTAssertNotEqual(exitStatus, 0)
         let refusal = try second.waitForLog(containing: "another berth")
         XCTAssertTrue(refusal.contains("another berth (pid \(first.pid)) is serving \(sandbox.run)"), refusal)
+        // The message ends with what to do, not with a stray strerror.
+        XCTAssertTrue(refusal.hasSuffix("stop it first or use another --run-dir"), refusal)
         XCTAssertFalse(second.logText.contains("ready:"), second.logText)
 
         // The first host is untouched: same pid file, sockets, answers.

@@ -35,6 +35,9 @@ int berth_signalfd_read(int fd); /* signal number, -1 with errno on error */
 int berth_memfd_create(const char *name);
 int berth_set_parent_death_signal(int sig);
 int berth_set_process_name(const char *name);
+/* Replaces the command line ps shows with `length` bytes of NUL-separated
+ * words (cut to the length of the arguments the process started with). */
+int berth_set_command_line(const char *words, size_t length);
 int berth_set_no_new_privileges(void);
 
 /* posix_spawn helpers glibc has but Swift's module map hides. */
