@@ -1,0 +1,104 @@
+import Foundation
+import XCTest
+
+/// `berth new`: a package it makes builds, passes its own tests, deploys
+/// into a running host with `berth reload` and answers, with no edit, in
+/// Swift and in C (issue 16's "done when"). And the mistakes it refuses.
+final class NewPluginTests: BerthTestCase {
+    /// Where packages are made: inside the sandbox, so tearDown removes them.
+    var sources: String { sandbox.root + "/src" }
+
+    func testSwiftPackageBuildsTestsDeploysAndAnswers() throws {
+        // The nested swift build is not what a sanitizer checks, and
+        // compiling BerthSDK instrumented twice would take minutes.
+        if ProcessProbe.underSanitizer { throw XCTSkip("the Swift package build is skipped under a sanitizer") }
+        try startHost()
+        // No --sdk: the package depends on the checkout this berth was built in.
+        let made = try berth(["new", "my-kv", "--dir", sources])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let package = sources + "/my-kv"
+
+        try run("swift", ["build", "--package-path", package, "--product", "MyKvPlugin"])
+        try run("swift", ["test", "--package-path", package])
+
+        try deploy(package + "/.build/debug/libMyKvPlugin.so", answeringAs: "my-kv")
+    }
+
+    func testCPackageBuildsTestsDeploysAndAnswers() throws {
+        try startHost()
+        let made = try berth(["new", "c-kv", "--c", "--dir", sources, "--sdk", PluginBuilder.repositoryRoot])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let package = sources + "/c-kv"
+
+        try run("make", ["-C", package])
+        // make test runs test.sh through `berth try`, with the berth that made the package.
+        let tested = try run("make", ["-C", package, "test"])
+        XCTAssertTrue(tested.stdout.contains(#"ok    1: {"id":null,"status":200,"data":{"hello":"bob"}}"#), tested.stdout)
+
+        try deploy(package + "/libc-kv.so", answeringAs: "c-kv")
+    }
+
+    func testRefusesANameThatIsNotAPluginName() throws {
+        for bad in ["My-Kv", "my_kv", "-kv", "kv.so", String(repeating: "a", count: 65)] {
+            let result = try berth(["new", bad, "--dir", sources])
+            XCTAssertEqual(result.status, 1, "\(bad): \(result.stdout)")
+            XCTAssertTrue(result.stderr.contains("NAME \"\(bad)\""), result.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: sources + "/" + bad), bad)
+        }
+        let wrongCase = try berth(["new", "My-Kv", "--dir", sources])
+        XCTAssertTrue(wrongCase.stderr.contains("use lower-case letters, digits and dashes"), wrongCase.stderr)
+    }
+
+    func testRefusesAnExistingFolderAndKeepsItsFiles() throws {
+        try FileManager.default.createDirectory(atPath: sources + "/kv", withIntermediateDirectories: true)
+        try "mine".write(toFile: sources + "/kv/Package.swift", atomically: false, encoding: .utf8)
+        let result = try berth(["new", "kv", "--dir", sources])
+        XCTAssertEqual(result.status, 1, result.stdout)
+        XCTAssertTrue(result.stderr.contains("\(sources)/kv already exists: choose another NAME, another --dir, or remove it first"),
+                      result.stderr)
+        XCTAssertEqual(try String(contentsOfFile: sources + "/kv/Package.swift", encoding: .utf8), "mine")
+    }
+
+    func testRefusesAnSdkThatIsNotABerthCheckout() throws {
+        let result = try berth(["new", "kv", "--dir", sources, "--sdk", sandbox.root])
+        XCTAssertEqual(result.status, 1, result.stdout)
+        XCTAssertTrue(result.stderr.contains("give the root of a Berth checkout"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: sources + "/kv"))
+    }
+
+    func testRefusesBothLanguages() throws {
+        let result = try berth(["new", "kv", "--swift", "--c", "--dir", sources])
+        XCTAssertEqual(result.status, 64, result.stdout)
+        XCTAssertTrue(result.stderr.contains("--swift and --c cannot both be given"), result.stderr)
+    }
+
+    // MARK: helpers
+
+    func berth(_ arguments: [String]) throws -> Command.Result {
+        try Command.run(BuildProducts.berth, arguments, environment: TestEnvironment.berth)
+    }
+
+    /// Runs a build tool found on PATH; fails the test with its output unless it succeeds.
+    @discardableResult
+    func run(_ tool: String, _ arguments: [String]) throws -> Command.Result {
+        // A cold build of BerthSDK on two busy cores: a deadline for a hang, not a target.
+        let result = try Command.run("/usr/bin/env", [tool] + arguments, timeout: 900)
+        guard result.status == 0 else {
+            throw HarnessError("\(tool) \(arguments.joined(separator: " ")) exited with \(result.status):\n\(result.stdout)\n\(result.stderr)")
+        }
+        return result
+    }
+
+    /// Copies the library into the running host's plugins folder, runs
+    /// `berth reload`, and calls GET /hello/bob on the plugin's socket.
+    func deploy(_ library: String, answeringAs name: String) throws {
+        try sandbox.install(library)
+        let reload = try berth(["reload", "--run-dir", sandbox.run])
+        XCTAssertEqual(reload.status, 0, reload.stdout + reload.stderr)
+        XCTAssertTrue(reload.stdout.contains("added"), reload.stdout)
+
+        let response = try call(name, "GET", "/hello/bob")
+        XCTAssertEqual(response.status, 200, response.line)
+        XCTAssertEqual(response.dataObject?["hello"] as? String, "bob", response.line)
+    }
+}
