@@ -32,10 +32,11 @@ struct NewPluginName {
         name.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined() + "Plugin"
     }
 
-    /// The Swift module a test imports. SwiftPM turns a target name that is
-    /// not an identifier (`2faPlugin`) into one by prefixing an underscore.
+    /// The Swift module a test imports: the target's name, except that
+    /// SwiftPM makes a name starting with a digit an identifier by
+    /// replacing that digit with an underscore (`2faPlugin` is `_faPlugin`).
     var moduleName: String {
-        productName.first!.isNumber ? "_" + productName : productName
+        productName.first!.isNumber ? "_" + productName.dropFirst() : productName
     }
 
     /// The shared library a C package's Makefile builds.

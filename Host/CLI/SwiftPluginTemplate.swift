@@ -83,7 +83,7 @@ enum SwiftPluginTemplate {
 
         /// Requests run through the plugin's routes in this process, answered as
         /// the host would answer them (routing, parameters, errors): no host runs.
-        final class \#(name.productName)Tests: XCTestCase {
+        final class \#(name.moduleName)Tests: XCTestCase {
             func testHelloAnswersWithTheName() throws {
                 let response = try PluginTestClient(plugin).call("GET", "/hello/bob")
                 XCTAssertEqual(response.status, 200, response.line)

@@ -38,6 +38,23 @@ final class NewPluginTests: BerthTestCase {
         try deploy(package + "/libc-kv.so", answeringAs: "c-kv")
     }
 
+    /// The names a package gets from NAME, read from the files (building
+    /// them is what the two tests above do for one name each).
+    func testSwiftNamesFollowTheNamingRule() throws {
+        XCTAssertEqual(try berth(["new", "my--kv2", "--dir", sources]).status, 0)
+        let manifest = try String(contentsOfFile: sources + "/my--kv2/Package.swift", encoding: .utf8)
+        XCTAssertTrue(manifest.contains(#".library(name: "MyKv2Plugin", type: .dynamic, targets: ["MyKv2Plugin"])"#), manifest)
+        let source = try String(contentsOfFile: sources + "/my--kv2/Sources/MyKv2Plugin/MyKv2Plugin.swift", encoding: .utf8)
+        XCTAssertTrue(source.contains(#"Plugin(name: "my--kv2""#), source)
+
+        // SwiftPM names the module of a target starting with a digit with
+        // an underscore in its place: the test must import that.
+        XCTAssertEqual(try berth(["new", "2fa", "--dir", sources]).status, 0)
+        let tests = try String(contentsOfFile: sources + "/2fa/Tests/2faPluginTests/2faPluginTests.swift", encoding: .utf8)
+        XCTAssertTrue(tests.contains("@testable import _faPlugin\n"), tests)
+        XCTAssertTrue(tests.contains("final class _faPluginTests: XCTestCase"), tests)
+    }
+
     func testRefusesANameThatIsNotAPluginName() throws {
         for bad in ["My-Kv", "my_kv", "-kv", "kv.so", String(repeating: "a", count: 65)] {
             let result = try berth(["new", bad, "--dir", sources])
