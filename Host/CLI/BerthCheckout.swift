@@ -12,9 +12,9 @@ struct BerthCheckout {
     var includeDirectory: String { root + "/SDK/C/include" }
 
     /// The SwiftPM identity of a path dependency is its folder's last
-    /// component (not the manifest's name "Berth"), and
+    /// component in lower case (not the manifest's name "Berth"), and
     /// `.product(name:package:)` must name that identity.
-    var packageIdentity: String { String(root.split(separator: "/").last ?? "berth") }
+    var packageIdentity: String { String(root.split(separator: "/").last ?? "berth").lowercased() }
 
     /// `--sdk PATH`, checked; without it, the checkout this berth binary was
     /// built in (it lives in <checkout>/.build/...), found by walking up from

@@ -5,13 +5,24 @@
 enum CPluginTemplate {
     /// `berth` is the binary that ran `berth new`: `make test` uses it
     /// unless BERTH is set.
-    static func files(_ name: NewPluginName, checkout: BerthCheckout, berth: String) -> [GeneratedFile] {
-        [
+    static func files(_ name: NewPluginName, checkout: BerthCheckout, berth: String) throws -> [GeneratedFile] {
+        try checkUsableInMakefile(checkout.root, what: "the Berth checkout", advice: "pass that as --sdk")
+        try checkUsableInMakefile(berth, what: "this berth", advice: "run that berth")
+        return [
             GeneratedFile(path: "\(name.name).c", contents: source(name)),
             GeneratedFile(path: "Makefile", contents: makefile(name, checkout: checkout, berth: berth)),
             GeneratedFile(path: "test.sh", contents: testScript(name), isExecutable: true),
             GeneratedFile(path: ".gitignore", contents: "*.so\n"),
         ]
+    }
+
+    /// make cannot quote a path holding white space or its own special
+    /// characters, so a Makefile naming one would fail in a confusing way.
+    static func checkUsableInMakefile(_ path: String, what: String, advice: String) throws {
+        let special: Set<Character> = [" ", "\t", "$", "#", ":", "\\", "\"", "'", "%", "="]
+        if let found = path.first(where: { special.contains($0) }) {
+            throw NewCommandError("\(what) is at \(path), whose \"\(found)\" a Makefile cannot use: move or link it to a path without one and \(advice)")
+        }
     }
 
     static func source(_ name: NewPluginName) -> String {

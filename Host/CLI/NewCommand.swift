@@ -28,7 +28,7 @@ enum NewCommand {
             let files: [GeneratedFile]
             switch language {
             case .swift: files = SwiftPluginTemplate.files(name, checkout: checkout)
-            case .c: files = CPluginTemplate.files(name, checkout: checkout, berth: ChildProcess.currentExecutable())
+            case .c: files = try CPluginTemplate.files(name, checkout: checkout, berth: ChildProcess.currentExecutable())
             }
             let folder = (arguments.options["dir"] ?? ".") + "/" + name.name
             try GeneratedFile.writePackage(files, into: folder)

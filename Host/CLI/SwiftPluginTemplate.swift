@@ -39,19 +39,30 @@ enum SwiftPluginTemplate {
                 // `berth --version` prints, and name the URL's last component
                 // (without .git) in `package:` below:
                 // .package(url: "https://.../berth.git", from: "X.Y.Z"),
-                .package(path: "\#(checkout.root)"),
+                .package(path: "\#(swiftLiteral(checkout.root))"),
             ],
             targets: [
                 // Sources are found in Sources/<target name>. A plugin target added inside
                 // Berth's own repository needs path: (as Plugins/Greeter has).
                 .target(name: "\#(product)",
-                        dependencies: [.product(name: "BerthSDK", package: "\#(checkout.packageIdentity)")]),
+                        dependencies: [.product(name: "BerthSDK", package: "\#(swiftLiteral(checkout.packageIdentity))")]),
                 .testTarget(name: "\#(product)Tests",
-                            dependencies: ["\#(product)", .product(name: "BerthSDK", package: "\#(checkout.packageIdentity)")]),
+                            dependencies: ["\#(product)", .product(name: "BerthSDK", package: "\#(swiftLiteral(checkout.packageIdentity))")]),
             ]
         )
 
         """#
+    }
+
+    /// The inside of a Swift string literal: a folder's name may hold a
+    /// quote or a backslash.
+    static func swiftLiteral(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if character == "\\" || character == "\"" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
     }
 
     static func source(_ name: NewPluginName) -> String {

@@ -89,6 +89,24 @@ final class NewPluginTests: BerthTestCase {
         XCTAssertTrue(result.stderr.contains("--swift and --c cannot both be given"), result.stderr)
     }
 
+    func testCPackageRefusesACheckoutPathAMakefileCannotUse() throws {
+        let checkout = try fakeCheckout(named: "my sdk")
+        let result = try berth(["new", "kv", "--c", "--dir", sources, "--sdk", checkout])
+        XCTAssertEqual(result.status, 1, result.stdout)
+        XCTAssertTrue(result.stderr.contains("the Berth checkout is at \(checkout), whose \" \" a Makefile cannot use: move or link it to a path without one and pass that as --sdk"),
+                      result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: sources + "/kv"))
+    }
+
+    func testSwiftManifestQuotesTheCheckoutPath() throws {
+        let checkout = try fakeCheckout(named: #"Q"sdk"#)
+        XCTAssertEqual(try berth(["new", "kv", "--dir", sources, "--sdk", checkout]).status, 0)
+        let manifest = try String(contentsOfFile: sources + "/kv/Package.swift", encoding: .utf8)
+        XCTAssertTrue(manifest.contains(#".package(path: "\#(sandbox.root)/Q\"sdk"),"#), manifest)
+        // SwiftPM's identity of a path dependency: the folder's name in lower case.
+        XCTAssertTrue(manifest.contains(#".product(name: "BerthSDK", package: "q\"sdk")"#), manifest)
+    }
+
     // MARK: helpers
 
     func berth(_ arguments: [String]) throws -> Command.Result {
@@ -104,6 +122,16 @@ final class NewPluginTests: BerthTestCase {
             throw HarnessError("\(tool) \(arguments.joined(separator: " ")) exited with \(result.status):\n\(result.stdout)\n\(result.stderr)")
         }
         return result
+    }
+
+    /// A folder that passes for a Berth checkout (what `berth new` looks
+    /// for), under a name a test chooses.
+    func fakeCheckout(named name: String) throws -> String {
+        let root = sandbox.root + "/" + name
+        try FileManager.default.createDirectory(atPath: root + "/SDK/C/include", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: PluginBuilder.includeDirectory + "/berth.h", toPath: root + "/SDK/C/include/berth.h")
+        try "// a stand-in for Berth's manifest\n".write(toFile: root + "/Package.swift", atomically: false, encoding: .utf8)
+        return root
     }
 
     /// Copies the library into the running host's plugins folder, runs
