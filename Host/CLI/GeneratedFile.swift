@@ -12,12 +12,16 @@ struct GeneratedFile {
     /// ever overwritten.
     static func writePackage(_ files: [GeneratedFile], into folder: String) throws {
         let parent = folder.lastIndex(of: "/").map { String(folder[..<$0]) } ?? "."
-        if !parent.isEmpty { try Files.makeDirectory(parent, mode: 0o755) }
-        guard mkdir(folder, 0o755) == 0 else {
-            if errno == EEXIST {
-                throw NewCommandError("\(folder) already exists: choose another NAME, another --dir, or remove it first")
+        do {
+            if !parent.isEmpty { try Files.makeDirectory(parent, mode: 0o755) }
+            guard mkdir(folder, 0o755) == 0 else {
+                if errno == EEXIST {
+                    throw NewCommandError("\(folder) already exists: choose another NAME, another --dir, or remove it first")
+                }
+                throw Errno.current("mkdir(\(folder))")
             }
-            throw Errno.current("mkdir(\(folder))")
+        } catch let failure as Errno {
+            throw NewCommandError("cannot create \(folder) (\(failure)): choose a --dir you can write to")
         }
         for file in files {
             let path = folder + "/" + file.path

@@ -76,6 +76,23 @@ final class NewPluginTests: BerthTestCase {
         XCTAssertEqual(try String(contentsOfFile: sources + "/kv/Package.swift", encoding: .utf8), "mine")
     }
 
+    func testWritesIntoTheCurrentFolderWithoutDir() throws {
+        try FileManager.default.createDirectory(atPath: sources, withIntermediateDirectories: true)
+        let result = try Command.run("/bin/sh", ["-c", #"cd "$1" && exec "$2" new kv --c"#, "sh", sources, BuildProducts.berth],
+                                     environment: TestEnvironment.berth)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: sources + "/kv/kv.c"), result.stdout)
+    }
+
+    func testRefusesADirItCannotCreate() throws {
+        // A file where the folder would go: refused whoever runs the test, root included.
+        try "".write(toFile: sandbox.root + "/file", atomically: false, encoding: .utf8)
+        let result = try berth(["new", "kv", "--dir", sandbox.root + "/file/sub"])
+        XCTAssertEqual(result.status, 1, result.stdout)
+        XCTAssertTrue(result.stderr.contains("cannot create \(sandbox.root)/file/sub/kv (mkdir(\(sandbox.root)/file/sub): Not a directory): choose a --dir you can write to"),
+                      result.stderr)
+    }
+
     func testRefusesAnSdkThatIsNotABerthCheckout() throws {
         let result = try berth(["new", "kv", "--dir", sources, "--sdk", sandbox.root])
         XCTAssertEqual(result.status, 1, result.stdout)
