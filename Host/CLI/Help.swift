@@ -11,6 +11,7 @@ enum Help {
       status   show the plugins the running host serves
       reload   apply added, changed and removed plugin files (like SIGHUP)
       restart  start a fresh generation of one plugin
+      new      create a plugin package (Swift or C) to build, test and deploy
       help     show help for a command (berth help serve)
 
     Run `berth <command> --help` for a command's options.
@@ -127,7 +128,23 @@ enum Help {
       --timeout S        seconds to wait for the restart to finish (120)
     """
 
+    static let new = """
+    Usage: berth new NAME [--swift | --c] [--dir DIR] [--sdk PATH]
+
+    Creates a plugin package in DIR/NAME (DIR: the current folder) that
+    builds, tests and deploys with no edit. NAME (lower-case letters, digits
+    and dashes, starting with a letter or digit) is the plugin's name and
+    socket; it serves GET /hello/{name}.
+      --swift (default)  Package.swift with the dynamic library product
+                         <Name>Plugin (my-kv: MyKvPlugin) and a test target:
+                         swift test; swift build --product MyKvPlugin
+      --c                NAME.c, a Makefile and test.sh: make; make test
+      --sdk PATH         the Berth checkout to build against (default: the
+                         one this berth was built in)
+    Then copy the .so into the plugins folder and run berth reload.
+    """
+
     static func topic(_ name: String) -> String? {
-        ["serve": serve, "call": call, "status": status, "reload": reload, "restart": restart][name]
+        ["serve": serve, "call": call, "status": status, "reload": reload, "restart": restart, "new": new][name]
     }
 }
