@@ -27,7 +27,7 @@ enum Help {
     changed ones (old one drains once the new serves), stop removed ones.
     SIGTERM or SIGINT: finish in-flight requests, stop workers, remove the
     sockets and pid file, exit 0.
-    A plugin's settings go in <file>.json beside <file>.so (see docs/operating.md).
+    A plugin's settings go in <file>.json beside <file>.so (see docs/settings.md).
 
     Options:
       --plugins DIR            folder of plugin libraries (plugins.d)
