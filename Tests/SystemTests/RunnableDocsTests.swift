@@ -43,6 +43,15 @@ final class RunnableDocsTests: BerthTestCase {
         XCTAssertGreaterThan(runnable, 0, "no block in README.md or docs/ is marked <!-- run -->")
     }
 
+    /// Every relative link in README.md and docs/ lands on a file, and on
+    /// a heading of it when it names one: moving a section breaks none.
+    func testEveryLinkLands() {
+        let problems = Self.documentationFiles.flatMap { DocLinks.broken(in: $0, root: PluginBuilder.repositoryRoot) }
+        XCTAssertEqual(problems, [], "fix these links:\n" + problems.joined(separator: "\n"))
+        XCTAssertTrue(DocLinks.anchors("## Limits and privileges\n## The ABI in brief\n").contains("the-abi-in-brief"))
+        XCTAssertEqual(DocLinks.targets(in: "see [a](x.md#y) and `[b](no.md)`\n```\n[c](z.md)\n```\n"), ["x.md#y"])
+    }
+
     /// The marker rules themselves, on a small document.
     func testMarkersAreReadFromTheLineBeforeTheFence() {
         let markdown = """
