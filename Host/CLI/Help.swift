@@ -30,7 +30,7 @@ enum Help {
     log and `berth status` say it.
     SIGTERM or SIGINT: finish in-flight requests, stop workers, remove the
     sockets and pid file, exit 0.
-    A plugin's settings go in <file>.json beside <file>.so (see docs/operating.md).
+    A plugin's settings go in <file>.json beside <file>.so (see docs/settings.md).
 
     Options:
       --plugins DIR            folder of plugin libraries (plugins.d)

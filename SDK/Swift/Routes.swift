@@ -7,7 +7,7 @@
 /// Patterns are literal segments and whole-segment `{param}`s, e.g.
 /// `/users/{id}/posts`; values arrive in `Request.parameters`. Routes need
 /// the caller's auth token unless declared `public: true`; `scope:` names
-/// the scope that token must carry (see the tokens file in docs/operating.md), and
+/// the scope that token must carry (see the tokens file in docs/security.md), and
 /// `timeout:` overrides the plugin's handler time limit for this route.
 public final class Routes {
     /// Every handler shape reduced to the one the dispatcher calls: run the
