@@ -11,6 +11,7 @@ enum Help {
       status   show the plugins the running host serves
       reload   apply added, changed and removed plugin files (like SIGHUP)
       restart  start a fresh generation of one plugin
+      try      run request lines from stdin against one plugin .so, no host needed
       help     show help for a command (berth help serve)
 
     Run `berth <command> --help` for a command's options.
@@ -105,6 +106,6 @@ enum Help {
     """
 
     static func topic(_ name: String) -> String? {
-        ["serve": serve, "call": call, "status": status, "reload": reload, "restart": restart][name]
+        ["serve": serve, "call": call, "status": status, "reload": reload, "restart": restart, "try": tryPlugin][name]
     }
 }

@@ -33,6 +33,8 @@ case "reload":
     exit(ReloadCommand.main(rest, restart: false))
 case "restart":
     exit(ReloadCommand.main(rest, restart: true))
+case "try":
+    exit(TryCommand.main(rest))
 case "help", "--help", "-h":
     if let topic = rest.first {
         guard let text = Help.topic(topic) else { usageError("no command named \(topic)", help: Help.overview) }

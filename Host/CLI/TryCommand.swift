@@ -1,0 +1,105 @@
+import BerthAuth
+import BerthJSON
+import BerthPOSIX
+import BerthSupport
+import BerthWire
+import Glibc
+
+/// `berth try LIBRARY.so [--config FILE] [--token TOKEN]`: runs request
+/// lines from stdin against one plugin, with no host of your own, and
+/// prints each answer line, in order. For testing a plugin (a C author's
+/// `make test`) without writing a harness.
+enum TryCommand {
+    static func main(_ raw: [String]) -> Int32 {
+        let arguments: Arguments
+        do {
+            arguments = try Arguments(raw, valued: ["config", "token"], flags: [])
+        } catch {
+            usageError("\(error)", help: Help.tryPlugin)
+        }
+        guard arguments.positional.count == 1 else {
+            usageError("try needs exactly one LIBRARY.so, the plugin to load", help: Help.tryPlugin)
+        }
+        let library = arguments.positional[0]
+        guard isReadableFile(library) else {
+            return fail("cannot read \(library): no such file, or not a file you can read; build the plugin first "
+                        + "(swift build --product NamePlugin, or make) and give the path of its .so")
+        }
+        let settings = arguments.options["config"]
+        if let settings, !isReadableFile(settings) {
+            return fail("cannot read --config \(settings): no such file, or not a file you can read; it is the plugin's "
+                        + "settings file, as it would lie beside the .so in plugins.d (e.g. {\"config\": {...}})")
+        }
+
+        let host: PrivateHost
+        do {
+            host = try PrivateHost(library: library, settings: settings)
+        } catch {
+            return fail("cannot prepare a folder to run \(library) in: \(error)")
+        }
+        defer { host.stop() }
+        do {
+            guard try host.start() else {
+                return fail("the private host for \(library) did not start; its log above says why")
+            }
+            let adminToken = try? AuthToken.load(AuthToken.fileName(inRunDirectory: host.runDirectory)).string
+            let plugin = try host.pluginStatus(token: adminToken)
+            guard plugin.state == "running", let name = plugin.name else {
+                return fail("\(library) did not load: \(plugin.error ?? "state \(plugin.state)"); the log above says more")
+            }
+            // A request with no auth_token gets one, so routes that are not
+            // public can be tried too: --token's, else the admin token.
+            let token = arguments.options["token"] ?? adminToken
+            return answer(socket: host.runDirectory + "/" + name + ".sock", token: token)
+        } catch {
+            return fail("\(error)")
+        }
+    }
+
+    /// Sends each line of stdin on one connection and prints its answer.
+    /// Returns 0 at the end of stdin if every line got one.
+    private static func answer(socket: String, token: String?) -> Int32 {
+        // The host's own time limit (504) ends a handler that hangs first.
+        let client = WireClient(socketPath: socket, timeoutSeconds: 3600)
+        var unanswered = 0
+        while let line = readLine(strippingNewline: true) {
+            // The host answers a blank line with nothing: waiting would hang.
+            guard line.contains(where: { !$0.isWhitespace }) else { continue }
+            do {
+                let response = try client.send(withToken(Array(line.utf8), token) + [UInt8(ascii: "\n")])
+                print(String(decoding: response, as: UTF8.self))
+                fflush(stdout)
+            } catch {
+                unanswered += 1
+                FileDescriptor.standardError.writeLine("berth: no answer to \(line): \(error)")
+            }
+        }
+        guard unanswered == 0 else {
+            FileDescriptor.standardError.writeLine("berth: \(unanswered) request(s) got no answer")
+            return 1
+        }
+        return 0
+    }
+
+    /// `line` with `"auth_token"` added if it is a JSON object without one;
+    /// anything else as it is (the host answers a bad line itself).
+    static func withToken(_ line: [UInt8], _ token: String?) -> [UInt8] {
+        guard let token, !token.isEmpty, case .object(let members)? = JSONValue.parse(line),
+              !members.contains(where: { $0.0 == "auth_token" }),
+              let brace = line.firstIndex(of: UInt8(ascii: "{")) else { return line }
+        let member = Array("\"auth_token\":\(JSONText.quote(token))".utf8) + (members.isEmpty ? [] : [UInt8(ascii: ",")])
+        var result = line
+        result.insert(contentsOf: member, at: brace + 1)
+        return result
+    }
+
+    private static func isReadableFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG && access(path, R_OK) == 0
+    }
+
+    private static func fail(_ message: String) -> Int32 {
+        FileDescriptor.standardError.writeLine("berth: \(message)")
+        return 1
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import XCTest
+
+/// `berth try LIBRARY.so`: request lines on stdin, answer lines on stdout,
+/// against a plugin loaded as a worker loads it, with no host of one's own.
+final class TryTests: BerthTestCase {
+    private func buildHello() throws -> String {
+        try PluginBuilder.build(TryPlugins.hello, fileName: "libhello.so", into: sandbox.root)
+    }
+
+    private func runTry(_ arguments: [String], _ lines: [String]) throws -> Command.Result {
+        try Command.run(BuildProducts.berth, ["try"] + arguments, stdin: lines.joined(separator: "\n") + "\n", timeout: 60)
+    }
+
+    func testAnswersEachLineInOrderOnStdoutAlone() throws {
+        let library = try buildHello()
+        let settings = sandbox.root + "/hello.json"
+        try #"{"config": {"greeting": "hi"}}"#.write(toFile: settings, atomically: true, encoding: .utf8)
+        let result = try runTry([library, "--config", settings], [
+            #"{"method":"GET","path":"/hello/bob"}"#,
+            #"{"id":7,"method":"GET","path":"/hello/a%2Fb%22c"}"#,
+            #"{"method":"GET","path":"/hello/"}"#,
+            #"{"method":"GET","path":"/hello/%FF"}"#,
+            "",
+            #"{"method":"GET","path":"/secret"}"#,
+            #"{"method":"GET","path":"/config"}"#,
+            #"{"method":"GET","path":"/refuse"}"#,
+            "not json",
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+        XCTAssertEqual(lines.count, 8, result.stdout)
+        guard lines.count == 8 else { return }
+        let answers = try lines.map(WireResponse.init(line:))
+        XCTAssertEqual(lines[0], #"{"id":null,"status":200,"data":{"hello":"bob","length":3}}"#)
+        // A parameter is percent-decoded and may then hold '/' (and a quote,
+        // which berth_json_string escapes).
+        XCTAssertEqual(answers[1].rawID, "7")
+        XCTAssertEqual(answers[1].dataObject?["hello"] as? String, "a/b\"c")
+        // An empty segment is no parameter.
+        XCTAssertEqual(answers[2].status, 404, lines[2])
+        // A byte that is not UTF-8 becomes U+FFFD, so the answer is JSON.
+        XCTAssertEqual(answers[3].status, 200, lines[3])
+        XCTAssertEqual(answers[3].dataObject?["hello"] as? String, "\u{FFFD}")
+        XCTAssertEqual(jsonInt(answers[3].dataObject?["length"]), 1)
+        // No auth_token: the admin token is added, so the route opens.
+        XCTAssertEqual(lines[4], #"{"id":null,"status":200,"data":{"secret":true}}"#)
+        // --config is the plugin's settings file; init gets its "config".
+        XCTAssertEqual(lines[5], #"{"id":null,"status":200,"data":{"greeting": "hi"}}"#)
+        // respond_error escapes both code and message.
+        XCTAssertEqual(answers[6].status, 409)
+        XCTAssertEqual(answers[6].errorCode, "c\"ode")
+        XCTAssertEqual(answers[6].errorMessage, "a \"quoted\" \\ word\nand a \\n")
+        XCTAssertEqual(answers[7].errorCode, "invalid_json", lines[7])
+
+        XCTAssertFalse(result.stdout.contains("printed by the plugin"), result.stdout)
+        XCTAssertTrue(result.stderr.contains("printed by the plugin to stdout"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("hello plugin ready"), result.stderr)
+    }
+
+    func testTokenOptionAndATokenInTheLineAreKept() throws {
+        let library = try buildHello()
+        let secret = #"{"method":"GET","path":"/secret"}"#
+        let withOption = try runTry([library, "--token", "not-the-token"], [secret])
+        XCTAssertEqual(withOption.status, 0, withOption.stderr)
+        XCTAssertEqual(try WireResponse(line: withOption.stdout.trimmingCharacters(in: .newlines)).errorMessage?.hasPrefix("wrong auth_token"), true,
+                       withOption.stdout)
+        let none = try runTry([library, "--token", ""], [secret, #"{"method":"GET","path":"/secret","auth_token":"mine"}"#])
+        let answers = try none.stdout.split(separator: "\n").map { try WireResponse(line: String($0)) }
+        XCTAssertEqual(answers.map(\.errorMessage?.first), ["m", "w"], none.stdout)
+    }
+
+    func testTriesTheGreeterExample() throws {
+        let result = try runTry([BuildProducts.greeter], [
+            #"{"method":"GET","path":"/hello/bob"}"#,
+            #"{"method":"GET","path":"/whoami"}"#,
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, #"{"id":null,"status":200,"data":{"greeting":"Hello, bob!"}}"#)
+        // Scope "whoami": the admin token opens it.
+        XCTAssertEqual(try WireResponse(line: lines.last ?? "").status, 200, result.stdout)
+    }
+
+    func testAPluginThatDoesNotLoadFailsWithItsReason() throws {
+        let library = try PluginBuilder.build(TestPlugins.failingInit(name: "broken", reason: "needs a database at /nowhere"),
+                                              fileName: "libbroken.so", into: sandbox.root)
+        let result = try runTry([library], [#"{"method":"GET","path":"/ping"}"#])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stdout, "")
+        XCTAssertTrue(result.stderr.contains("berth: \(library) did not load: "), result.stderr)
+        XCTAssertTrue(result.stderr.contains("needs a database at /nowhere"), result.stderr)
+    }
+
+    func testMistakesInTheCommandSayWhatToDo() throws {
+        let missing = try runTry([sandbox.root + "/libnone.so"], [])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("build the plugin first"), missing.stderr)
+        let noLibrary = try runTry([], [])
+        XCTAssertEqual(noLibrary.status, 64)
+        XCTAssertTrue(noLibrary.stderr.contains("try needs exactly one LIBRARY.so"), noLibrary.stderr)
+        let badConfig = try runTry([BuildProducts.cecho, "--config", sandbox.root + "/none.json"], [])
+        XCTAssertEqual(badConfig.status, 1)
+        XCTAssertTrue(badConfig.stderr.contains("it is the plugin's settings file"), badConfig.stderr)
+    }
+}
