@@ -10,26 +10,38 @@ import XCTest
 
 final class UnitCJSONHelperTests: XCTestCase {
     /// Runs `build` on a berth_json over a buffer of `capacity` bytes and
-    /// returns the text, or nil if it did not fit.
-    private func written(capacity: Int = 4096, _ build: (inout berth_json) -> Void) -> String? {
+    /// returns the bytes written, or nil if they did not fit.
+    private func writtenBytes(capacity: Int = 4096, _ build: (inout berth_json) -> Void) -> [UInt8]? {
         var buffer = [CChar](repeating: 0x7F, count: capacity)
         return buffer.withUnsafeMutableBufferPointer { storage in
             var json = berth_json()
             berth_json_init(&json, storage.baseAddress, capacity)
             build(&json)
-            guard berth_json_ok(&json) != 0 else { return nil }
+            guard berth_json_ok(&json) != 0, json.length < capacity else { return nil }
             XCTAssertEqual(storage[json.length], 0, "NUL after the text")
-            return String(decoding: UnsafeRawBufferPointer(start: storage.baseAddress, count: json.length), as: UTF8.self)
+            return Array(UnsafeRawBufferPointer(start: storage.baseAddress, count: json.length))
         }
     }
 
-    private func quoted(_ bytes: [UInt8]) -> String? {
-        written { json in bytes.withUnsafeBufferPointer { berth_json_string(&json, UnsafeRawPointer($0.baseAddress)?.assumingMemoryBound(to: CChar.self), $0.count) } }
+    private func written(capacity: Int = 4096, _ build: (inout berth_json) -> Void) -> String? {
+        writtenBytes(capacity: capacity, build).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    private func decoded(_ text: String) throws -> String {
-        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) as? String)
+    private func quotedBytes(_ bytes: [UInt8]) -> [UInt8]? {
+        writtenBytes { json in bytes.withUnsafeBufferPointer { berth_json_string(&json, UnsafeRawPointer($0.baseAddress)?.assumingMemoryBound(to: CChar.self), $0.count) } }
     }
+
+    private func quoted(_ bytes: [UInt8]) -> String? {
+        quotedBytes(bytes).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The string value of a JSON text given as bytes: JSONSerialization
+    /// refuses bytes that are not UTF-8, as the host does.
+    private func decoded(_ bytes: [UInt8]) throws -> String {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) as? String)
+    }
+
+    private func decoded(_ text: String) throws -> String { try decoded(Array(text.utf8)) }
 
     func testEveryByteBelow128RoundTrips() throws {
         let all = (0..<128).map(UInt8.init)
@@ -46,7 +58,7 @@ final class UnitCJSONHelperTests: XCTestCase {
         // surrogate, a value past U+10FFFF, 0xFF.
         let bad: [[UInt8]] = [[0x80], [0xE2, 0x82], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xFF]]
         for bytes in bad {
-            let text = try XCTUnwrap(quoted([0x61] + bytes + [0x62]))
+            let text = try XCTUnwrap(quotedBytes([0x61] + bytes + [0x62]))
             let value = try decoded(text)
             XCTAssertTrue(value.hasPrefix("a\u{FFFD}") && value.hasSuffix("b") && !value.dropFirst().dropLast().contains { $0 != "\u{FFFD}" },
                           "\(bytes): \(text)")

@@ -23,8 +23,9 @@ private func makePlugin(_ record: InitRecord = InitRecord()) -> Plugin {
         routes.get("/hello/{name}", public: true) { request in
             Greeting(greeting: "\(record.greeting), \(request.parameters["name"] ?? "")!")
         }
+        // The parameter first: the literal must win by rule, not by order.
+        routes.get("/users/{id}", public: true) { request in ["id": request.parameters["id"] ?? ""] }
         routes.get("/users/me", public: true) { _ in ["who": "me"] }
-        routes.get("/users/{id}", public: true) { request in ["who": request.parameters["id"] ?? ""] }
         routes.post("/items") { request in
             let item = try request.decode(NewItem.self)
             guard item.count > 0 else { throw PluginError.badRequest("count must be positive") }
@@ -72,7 +73,7 @@ final class UnitPluginTestClientTests: XCTestCase {
     func testALiteralSegmentWinsOverAParameter() throws {
         let client = try PluginTestClient(makePlugin(), config: #"{"greeting":"Hello"}"#)
         XCTAssertEqual(client.call("GET", "/users/me").dataJSON, #"{"who":"me"}"#)
-        XCTAssertEqual(client.call("GET", "/users/you").dataJSON, #"{"who":"you"}"#)
+        XCTAssertEqual(client.call("GET", "/users/you").dataJSON, #"{"id":"you"}"#)
     }
 
     func testWrongMethodIs405AndTheQueryIsSplitOff() throws {
