@@ -11,6 +11,8 @@ final class PrivateHost {
     let root: String
     var pluginsDirectory: String { root + "/plugins.d" }
     var runDirectory: String { root + "/run" }
+    /// Where the library was copied: the host's messages name this path.
+    private(set) var copiedLibrary = ""
     private var pid: pid_t = 0
     private var ended = false
 
@@ -27,7 +29,8 @@ final class PrivateHost {
             var fileName = String(library.split(separator: "/").last ?? "plugin.so")
             // The host loads only *.so files from its plugins folder.
             if !fileName.hasSuffix(".so") { fileName += ".so" }
-            try Files.writeAtomically(pluginsDirectory + "/" + fileName, try Files.read(library), mode: 0o600)
+            copiedLibrary = pluginsDirectory + "/" + fileName
+            try Files.writeAtomically(copiedLibrary, try Files.read(library), mode: 0o600)
             if let settings {
                 try Files.writeAtomically(pluginsDirectory + "/" + String(fileName.dropLast(3)) + ".json", try Files.read(settings), mode: 0o600)
             }

@@ -45,7 +45,9 @@ enum TryCommand {
             let adminToken = try? AuthToken.load(AuthToken.fileName(inRunDirectory: host.runDirectory)).string
             let plugin = try host.pluginStatus(token: adminToken)
             guard plugin.state == "running", let name = plugin.name else {
-                return fail("\(library) did not load: \(plugin.error ?? "state \(plugin.state)"); the log above says more")
+                // The reason names the copy, which is gone once we exit.
+                let reason = plugin.error.map { $0.replacing(host.copiedLibrary, with: library) } ?? "state \(plugin.state)"
+                return fail("\(library) did not load: \(reason); the log above says more")
             }
             // A request with no auth_token gets one, so routes that are not
             // public can be tried too: --token's, else the admin token.
