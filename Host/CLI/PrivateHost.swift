@@ -48,8 +48,9 @@ final class PrivateHost {
     /// its plugin. False if the host ended instead (it said why on stderr).
     func start() throws -> Bool {
         let readiness = try ReadinessSocket(path: root + "/notify")
-        let environment = ChildProcess.currentEnvironment().filter { !$0.hasPrefix("NOTIFY_SOCKET=") }
-            + ["NOTIFY_SOCKET=\(readiness.path)"]
+        let environment = ChildProcess.currentEnvironment()
+            .filter { !$0.hasPrefix("NOTIFY_SOCKET=") && !$0.hasPrefix(StopWithParent.variable + "=") }
+            + ["NOTIFY_SOCKET=\(readiness.path)", StopWithParent.environmentEntry]
         // Standard output carries only answers: the host and its workers
         // (and anything a plugin prints) write to standard error instead.
         // The spawn copies descriptors 0-2 as they are at that moment, so

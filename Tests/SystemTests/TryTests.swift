@@ -103,4 +103,54 @@ final class TryTests: BerthTestCase {
         XCTAssertEqual(badConfig.status, 1)
         XCTAssertTrue(badConfig.stderr.contains("it is the plugin's settings file"), badConfig.stderr)
     }
+
+    /// `berth try` killed with SIGKILL (it cannot stop its host itself)
+    /// still takes its private host down: no stray `berth serve` is left.
+    func testThePrivateHostEndsWhenTryIsKilled() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuildProducts.berth)
+        process.arguments = ["try", BuildProducts.cecho]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { input.fileHandleForWriting.closeFile() }
+        input.fileHandleForWriting.write(Data(#"{"method":"GET","path":"/ping"}"#.utf8 + [0x0A]))
+        // An answer: the private host is up.
+        let answer = try readLine(from: output.fileHandleForReading.fileDescriptor, timeout: 60)
+        XCTAssertEqual(answer, #"{"id":null,"status":200,"data":{"pong":true}}"#)
+        let children = try String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(process.processIdentifier)/children", encoding: .utf8)
+        let host = try XCTUnwrap(children.split(separator: " ").first.flatMap { pid_t($0) }, children)
+        defer { kill(host, SIGKILL) }
+        // A SIGKILLed berth try cannot remove its folder: the test does.
+        let arguments = try String(contentsOfFile: "/proc/\(host)/cmdline", encoding: .utf8).split(separator: "\0").map(String.init)
+        let plugins = try XCTUnwrap(arguments.firstIndex(of: "--plugins").map { arguments[$0 + 1] }, "\(arguments)")
+        defer { try? FileManager.default.removeItem(atPath: (plugins as NSString).deletingLastPathComponent) }
+
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertTrue(eventually(timeout: 30) { Self.hasEnded(host) }, "the private host \(host) outlived berth try")
+    }
+
+    /// Gone, or a zombie waiting for whoever inherited it to reap it.
+    private static func hasEnded(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+        return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+    }
+
+    private func readLine(from fd: Int32, timeout: Double) throws -> String {
+        var bytes: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        while !bytes.contains(0x0A) {
+            guard Date() < deadline else { throw HarnessError("no line within \(timeout) s; got \(String(decoding: bytes, as: UTF8.self))") }
+            var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&waiting, 1, 100) > 0 else { continue }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let n = read(fd, &chunk, chunk.count)
+            guard n > 0 else { throw HarnessError("end of output; got \(String(decoding: bytes, as: UTF8.self))") }
+            bytes += chunk[0..<n]
+        }
+        return String(decoding: bytes[..<bytes.firstIndex(of: 0x0A)!], as: UTF8.self)
+    }
 }
