@@ -6,7 +6,8 @@ extension Help {
     temporary folder, the plugin in its own worker), reads request lines
     from stdin, prints each answer line to stdout in order, and exits 0 at
     the end of stdin (1 if the plugin did not load or a request got no
-    answer). The host's log and the plugin's goes to stderr.
+    answer; 128 + N if stopped by signal N, e.g. 130 for Ctrl-C). The
+    host's log and the plugin's go to stderr.
 
     Example: echo '{"method":"GET","path":"/hello/bob"}' | berth try ./libhello.so
 

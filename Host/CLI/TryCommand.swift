@@ -31,6 +31,19 @@ enum TryCommand {
                         + "settings file, as it would lie beside the .so in plugins.d (e.g. {\"config\": {...}})")
         }
 
+        // Blocked before the host starts (its spawn unblocks them for it):
+        // a Ctrl-C or SIGTERM then ends the wait for stdin, and berth try
+        // stops the host and removes its folder before it exits.
+        let signals: SignalChannel
+        do {
+            signals = try SignalChannel([SIGINT, SIGTERM, SIGHUP])
+        } catch {
+            return fail("\(error)")
+        }
+        // A closed stdout (`berth try ... | head -1`) ends the loop, not the
+        // process, so the folder is still removed.
+        SignalChannel.ignoreBrokenPipe()
+
         let host: PrivateHost
         do {
             host = try PrivateHost(library: library, settings: settings)
@@ -52,7 +65,7 @@ enum TryCommand {
             // A request with no auth_token gets one, so routes that are not
             // public can be tried too: --token's, else the admin token.
             let token = arguments.options["token"] ?? adminToken
-            return answer(socket: host.runDirectory + "/" + name + ".sock", token: token)
+            return answer(StdinLines(signals: signals), socket: host.runDirectory + "/" + name + ".sock", token: token)
         } catch {
             return fail("\(error)")
         }
@@ -60,20 +73,36 @@ enum TryCommand {
 
     /// Sends each line of stdin on one connection and prints its answer.
     /// Returns 0 at the end of stdin if every line got one.
-    private static func answer(socket: String, token: String?) -> Int32 {
+    private static func answer(_ lines: StdinLines, socket: String, token: String?) -> Int32 {
         // The host's own time limit (504) ends a handler that hangs first.
         let client = WireClient(socketPath: socket, timeoutSeconds: 3600)
+        let output = FileDescriptor(rawValue: 1)
         var unanswered = 0
-        while let line = readLine(strippingNewline: true) {
+        reading: while true {
+            let line: [UInt8]
+            switch lines.next() {
+            case .end: break reading
+            case .signal(let signal):
+                FileDescriptor.standardError.writeLine("berth: \(SignalChannel.name(signal)) received; stopping the private host")
+                return 128 + signal
+            case .line(let next): line = next
+            }
             // The host answers a blank line with nothing: waiting would hang.
-            guard line.contains(where: { !$0.isWhitespace }) else { continue }
+            guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) else { continue }
+            let response: [UInt8]
             do {
-                let response = try client.send(withToken(Array(line.utf8), token) + [UInt8(ascii: "\n")])
-                print(String(decoding: response, as: UTF8.self))
-                fflush(stdout)
+                response = try client.send(withToken(line, token) + [UInt8(ascii: "\n")])
             } catch {
                 unanswered += 1
-                FileDescriptor.standardError.writeLine("berth: no answer to \(line): \(error)")
+                FileDescriptor.standardError.writeLine("berth: no answer to \(String(decoding: line, as: UTF8.self)): \(error)")
+                continue
+            }
+            do {
+                try output.writeAll(response + [UInt8(ascii: "\n")])
+            } catch {
+                // Whoever reads stdout has stopped (EPIPE): quietly, as a
+                // program killed by SIGPIPE would.
+                return 128 + SIGPIPE
             }
         }
         guard unanswered == 0 else {

@@ -107,6 +107,45 @@ final class TryTests: BerthTestCase {
     /// `berth try` killed with SIGKILL (it cannot stop its host itself)
     /// still takes its private host down: no stray `berth serve` is left.
     func testThePrivateHostEndsWhenTryIsKilled() throws {
+        let running = try startInteractiveTry()
+        defer { running.cleanUp() }
+        kill(running.process.processIdentifier, SIGKILL)
+        running.process.waitUntilExit()
+        XCTAssertTrue(eventually(timeout: 30) { Self.hasEnded(running.host) }, "the private host \(running.host) outlived berth try")
+    }
+
+    /// Ctrl-C (SIGINT to berth try) while it waits for stdin: it stops its
+    /// host, removes its folder and exits 130, as a program stopped by
+    /// SIGINT reports.
+    func testAnInterruptedTryStopsItsHostAndRemovesItsFolder() throws {
+        let running = try startInteractiveTry()
+        defer { running.cleanUp() }
+        kill(running.process.processIdentifier, SIGINT)
+        running.process.waitUntilExit()
+        XCTAssertEqual(running.process.terminationReason, .exit)
+        XCTAssertEqual(running.process.terminationStatus, 130)
+        XCTAssertTrue(Self.hasEnded(running.host), "berth try returned before its host \(running.host) ended")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: running.folder), running.folder)
+    }
+
+    /// A `berth try` of the C example whose stdin stays open, once it has
+    /// answered a first request (so its private host is up).
+    private struct InteractiveTry {
+        let process: Process
+        let input: Pipe
+        let host: pid_t
+        let folder: String
+
+        func cleanUp() {
+            input.fileHandleForWriting.closeFile()
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            kill(host, SIGKILL)
+            // A SIGKILLed berth try cannot remove its folder: the test does.
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+    }
+
+    private func startInteractiveTry() throws -> InteractiveTry {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: BuildProducts.berth)
         process.arguments = ["try", BuildProducts.cecho]
@@ -115,22 +154,14 @@ final class TryTests: BerthTestCase {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        defer { input.fileHandleForWriting.closeFile() }
         input.fileHandleForWriting.write(Data(#"{"method":"GET","path":"/ping"}"#.utf8 + [0x0A]))
-        // An answer: the private host is up.
         let answer = try readLine(from: output.fileHandleForReading.fileDescriptor, timeout: 60)
         XCTAssertEqual(answer, #"{"id":null,"status":200,"data":{"pong":true}}"#)
         let children = try String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(process.processIdentifier)/children", encoding: .utf8)
         let host = try XCTUnwrap(children.split(separator: " ").first.flatMap { pid_t($0) }, children)
-        defer { kill(host, SIGKILL) }
-        // A SIGKILLed berth try cannot remove its folder: the test does.
         let arguments = try String(contentsOfFile: "/proc/\(host)/cmdline", encoding: .utf8).split(separator: "\0").map(String.init)
         let plugins = try XCTUnwrap(arguments.firstIndex(of: "--plugins").map { arguments[$0 + 1] }, "\(arguments)")
-        defer { try? FileManager.default.removeItem(atPath: (plugins as NSString).deletingLastPathComponent) }
-
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        XCTAssertTrue(eventually(timeout: 30) { Self.hasEnded(host) }, "the private host \(host) outlived berth try")
+        return InteractiveTry(process: process, input: input, host: host, folder: (plugins as NSString).deletingLastPathComponent)
     }
 
     /// Gone, or a zombie waiting for whoever inherited it to reap it.
