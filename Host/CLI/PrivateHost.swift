@@ -45,8 +45,8 @@ final class PrivateHost {
     }
 
     /// Starts `berth serve` on the folder and waits until it has settled
-    /// its plugin. False if the host ended instead (it said why on stderr).
-    func start() throws -> Bool {
+    /// its plugin, ended (it said why on stderr), or one of `signals` came.
+    func start(signals: SignalChannel) throws -> ReadinessSocket.Outcome {
         let readiness = try ReadinessSocket(path: root + "/notify")
         let environment = ChildProcess.currentEnvironment()
             .filter { !$0.hasPrefix("NOTIFY_SOCKET=") && !$0.hasPrefix(StopWithParent.variable + "=") }
@@ -61,10 +61,12 @@ final class PrivateHost {
             dup2(savedOutput, 1)
             Glibc.close(savedOutput)
         }
+        // A short drain: the host stops only after every answer was read,
+        // so it only bounds the wait for a worker stuck in init.
         pid = try ChildProcess.spawn(ChildProcess.currentExecutable(),
-                                     ["serve", "--plugins", pluginsDirectory, "--run-dir", runDirectory],
+                                     ["serve", "--plugins", pluginsDirectory, "--run-dir", runDirectory, "--drain-seconds", "1"],
                                      descriptors: [], environment: environment)
-        return readiness.waitForReady { !hasEnded() }
+        return readiness.waitForReady(signals: signals) { !hasEnded() }
     }
 
     private func hasEnded() -> Bool {

@@ -33,20 +33,30 @@ final class ReadinessSocket {
 
     deinit { Glibc.close(fd) }
 
-    /// Waits for READY=1. Returns false if `stillRunning` says the child
-    /// ended first (a host that could not start never sends it): checked
-    /// between waits of a tenth of a second, since a child's exit cannot
-    /// be waited for in the same poll.
-    func waitForReady(while stillRunning: () -> Bool) -> Bool {
+    enum Outcome: Equatable {
+        case ready
+        /// The child ended first: a host that could not start never says READY.
+        case ended
+        /// One of `signals` arrived (a Ctrl-C while a plugin's init runs).
+        case signal(Int32)
+    }
+
+    /// Waits for READY=1, a signal, or the end of the child, which
+    /// `stillRunning` checks between waits of a tenth of a second (a
+    /// child's exit cannot be waited for in the same poll).
+    func waitForReady(signals: SignalChannel, while stillRunning: () -> Bool) -> Outcome {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            if poll(&waiting, 1, 100) > 0 {
+            var waiting = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: signals.fd.rawValue, events: Int16(POLLIN), revents: 0)]
+            if poll(&waiting, 2, 100) > 0 {
+                if waiting[1].revents != 0, let signal = signals.drain().first { return .signal(signal) }
+                guard waiting[0].revents != 0 else { continue }
                 let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                if n > 0, String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n").contains("READY=1") { return true }
+                if n > 0, String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n").contains("READY=1") { return .ready }
                 continue
             }
-            if !stillRunning() { return false }
+            if !stillRunning() { return .ended }
         }
     }
 }

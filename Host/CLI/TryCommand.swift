@@ -52,8 +52,10 @@ enum TryCommand {
         }
         defer { host.stop() }
         do {
-            guard try host.start() else {
-                return fail("the private host for \(library) did not start; its log above says why")
+            switch try host.start(signals: signals) {
+            case .ready: break
+            case .ended: return fail("the private host for \(library) did not start; its log above says why")
+            case .signal(let signal): return stopped(by: signal)
             }
             let adminToken = try? AuthToken.load(AuthToken.fileName(inRunDirectory: host.runDirectory)).string
             let plugin = try host.pluginStatus(token: adminToken)
@@ -82,9 +84,7 @@ enum TryCommand {
             let line: [UInt8]
             switch lines.next() {
             case .end: break reading
-            case .signal(let signal):
-                FileDescriptor.standardError.writeLine("berth: \(SignalChannel.name(signal)) received; stopping the private host")
-                return 128 + signal
+            case .signal(let signal): return stopped(by: signal)
             case .line(let next): line = next
             }
             // The host answers a blank line with nothing: waiting would hang.
@@ -127,6 +127,13 @@ enum TryCommand {
     private static func isReadableFile(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG && access(path, R_OK) == 0
+    }
+
+    /// Exits as a program stopped by `signal` reports it; the caller's
+    /// defer stops the host and removes its folder.
+    private static func stopped(by signal: Int32) -> Int32 {
+        FileDescriptor.standardError.writeLine("berth: \(SignalChannel.name(signal)) received; stopping the private host")
+        return 128 + signal
     }
 
     private static func fail(_ message: String) -> Int32 {

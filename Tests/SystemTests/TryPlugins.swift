@@ -124,4 +124,33 @@ enum TryPlugins {
 
     const berth_plugin *berth_plugin_entry(void) { return &plugin; }
     """
+
+    /// init logs "init started" and then never returns: a plugin whose
+    /// init is slow, for a signal that comes before the host is ready.
+    static let blockingInit = """
+    #include <berth.h>
+    #include <unistd.h>
+
+    static int setup(const berth_host_api *host, const char *config_json) {
+        (void)config_json;
+        host->log(BERTH_LOG_INFO, "init started");
+        for (;;) pause();
+        return 0;
+    }
+
+    static void ping(const berth_request *req, void *user_data) {
+        (void)user_data;
+        req->host->respond(req, 200, "{}", 2);
+    }
+
+    static const berth_route routes[] = {
+        {.method = "GET", .pattern = "/ping", .handler = ping, .flags = BERTH_ROUTE_PUBLIC},
+    };
+
+    static const berth_plugin plugin = {
+        BERTH_PLUGIN_HEADER, .name = "blocking", .version = "1.0.0", .routes = routes, .route_count = 1, .init = setup,
+    };
+
+    const berth_plugin *berth_plugin_entry(void) { return &plugin; }
+    """
 }

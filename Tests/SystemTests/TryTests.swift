@@ -128,6 +128,36 @@ final class TryTests: BerthTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: running.folder), running.folder)
     }
 
+    /// SIGTERM while the plugin's init still runs (the host is not ready
+    /// yet): berth try stops at once, with its host and folder, instead of
+    /// waiting out the init time limit.
+    func testASignalBeforeThePluginIsReadyStopsTry() throws {
+        let library = try PluginBuilder.build(TryPlugins.blockingInit, fileName: "libblocking.so", into: sandbox.root)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuildProducts.berth)
+        process.arguments = ["try", library]
+        let input = Pipe(), errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        defer {
+            input.fileHandleForWriting.closeFile()
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        _ = try readOutput(from: errors.fileHandleForReading.fileDescriptor, timeout: 60) { $0.contains("init started") }
+        let (host, folder) = try privateHost(of: process)
+        defer {
+            kill(host, SIGKILL)
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 143)
+        XCTAssertTrue(Self.hasEnded(host), "berth try returned before its host \(host) ended")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder), folder)
+    }
+
     /// A `berth try` of the C example whose stdin stays open, once it has
     /// answered a first request (so its private host is up).
     private struct InteractiveTry {
@@ -155,13 +185,19 @@ final class TryTests: BerthTestCase {
         process.standardError = FileHandle.nullDevice
         try process.run()
         input.fileHandleForWriting.write(Data(#"{"method":"GET","path":"/ping"}"#.utf8 + [0x0A]))
-        let answer = try readLine(from: output.fileHandleForReading.fileDescriptor, timeout: 60)
-        XCTAssertEqual(answer, #"{"id":null,"status":200,"data":{"pong":true}}"#)
+        let answer = try readOutput(from: output.fileHandleForReading.fileDescriptor, timeout: 60) { $0.contains("\n") }
+        XCTAssertEqual(answer, #"{"id":null,"status":200,"data":{"pong":true}}"# + "\n")
+        let (host, folder) = try privateHost(of: process)
+        return InteractiveTry(process: process, input: input, host: host, folder: folder)
+    }
+
+    /// The pid of the `berth serve` a `berth try` started, and its folder.
+    private func privateHost(of process: Process) throws -> (pid_t, String) {
         let children = try String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(process.processIdentifier)/children", encoding: .utf8)
         let host = try XCTUnwrap(children.split(separator: " ").first.flatMap { pid_t($0) }, children)
         let arguments = try String(contentsOfFile: "/proc/\(host)/cmdline", encoding: .utf8).split(separator: "\0").map(String.init)
         let plugins = try XCTUnwrap(arguments.firstIndex(of: "--plugins").map { arguments[$0 + 1] }, "\(arguments)")
-        return InteractiveTry(process: process, input: input, host: host, folder: (plugins as NSString).deletingLastPathComponent)
+        return (host, (plugins as NSString).deletingLastPathComponent)
     }
 
     /// Gone, or a zombie waiting for whoever inherited it to reap it.
@@ -170,10 +206,11 @@ final class TryTests: BerthTestCase {
         return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
     }
 
-    private func readLine(from fd: Int32, timeout: Double) throws -> String {
+    /// What `fd` gave until `done` holds for all of it.
+    private func readOutput(from fd: Int32, timeout: Double, until done: (String) -> Bool) throws -> String {
         var bytes: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
-        while !bytes.contains(0x0A) {
+        while !done(String(decoding: bytes, as: UTF8.self)) {
             guard Date() < deadline else { throw HarnessError("no line within \(timeout) s; got \(String(decoding: bytes, as: UTF8.self))") }
             var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&waiting, 1, 100) > 0 else { continue }
@@ -182,6 +219,6 @@ final class TryTests: BerthTestCase {
             guard n > 0 else { throw HarnessError("end of output; got \(String(decoding: bytes, as: UTF8.self))") }
             bytes += chunk[0..<n]
         }
-        return String(decoding: bytes[..<bytes.firstIndex(of: 0x0A)!], as: UTF8.self)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
