@@ -12,6 +12,7 @@ enum Help {
       reload   apply added, changed and removed plugin files (like SIGHUP)
       restart  start a fresh generation of one plugin
       new      create a plugin package (Swift or C) to build, test and deploy
+      try      run request lines from stdin against one plugin .so, no host needed
       help     show help for a command (berth help serve)
 
     Run `berth <command> --help` for a command's options.
@@ -145,6 +146,6 @@ enum Help {
     """
 
     static func topic(_ name: String) -> String? {
-        ["serve": serve, "call": call, "status": status, "reload": reload, "restart": restart, "new": new][name]
+        ["serve": serve, "call": call, "status": status, "reload": reload, "restart": restart, "new": new, "try": tryPlugin][name]
     }
 }

@@ -16,6 +16,7 @@ import Glibc
 ///   7. shut down: control socket, plugin sockets, workers (drained), pid file
 enum ServeCommand {
     static func main(_ raw: [String]) -> Int32 {
+        StopWithParent.applyIfAsked()
         var configuration = Configuration()
         var watch = false
         var runDirectoryGroupWritable = false

@@ -35,6 +35,8 @@ case "restart":
     exit(ReloadCommand.main(rest, restart: true))
 case "new":
     exit(NewCommand.main(rest))
+case "try":
+    exit(TryCommand.main(rest))
 case "help", "--help", "-h":
     if let topic = rest.first {
         guard let text = Help.topic(topic) else { usageError("no command named \(topic)", help: Help.overview) }

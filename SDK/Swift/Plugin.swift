@@ -17,7 +17,8 @@ public final class Plugin: @unchecked Sendable {
 
     let onInit: ((PluginConfig) throws -> Void)?
     let onShutdown: (() -> Void)?
-    private let plugin: UnsafeMutablePointer<berth_plugin>
+    /// Internal, not private: PluginTestClient routes through this table.
+    let plugin: UnsafeMutablePointer<berth_plugin>
 
     /// Builds the descriptor the host reads.
     ///

@@ -8,7 +8,15 @@
  *
  * Model (after SQLite's loadable extensions, sqlite3ext.h):
  *   - The plugin exports ONE symbol, `berth_plugin_entry`, returning a
- *     pointer to a constant `berth_plugin` descriptor.
+ *     pointer to a constant `berth_plugin` descriptor. Other exported
+ *     symbols do not stop the load, but they are not the plugin's own: the
+ *     worker looks a global name up in its executable and the libraries
+ *     loaded before the plugin (libc among them) and only then in the
+ *     plugin, so a non-static function or variable named like one of
+ *     theirs (rand, send, index...) is theirs, even when the plugin's own
+ *     code calls it. Make everything else `static`, or build with
+ *     -fvisibility=hidden and mark the entry point
+ *     __attribute__((visibility("default"))).
  *   - The plugin never links against host symbols. Everything it may call in
  *     the host is reached through the `berth_host_api` function table, which
  *     the host passes to `init` and also places in every request.
@@ -35,6 +43,18 @@
  * body before it returns, so the plugin frees (or reuses) its buffer with its
  * own allocator afterwards. Nothing allocated on one side is freed on the
  * other.
+ *
+ * State: every worker is a fresh process that loads the library anew and
+ * calls `init` again: each reload (a new generation), each `berth restart`,
+ * each restart after a crash, and each of a plugin's instances ("instances"
+ * setting, --instances). Globals and statics start at the values the
+ * library was built with; nothing is shared between instances or kept from
+ * one generation to the next, and the old and new generation run side by
+ * side for a while. Keep what must outlive a process outside it (a file, a
+ * database).
+ *
+ * Building answers: berth_json.h (beside this file) has header-only helpers
+ * that escape untrusted text (a path parameter, say) into a JSON string.
  */
 #ifndef BERTH_H
 #define BERTH_H
@@ -61,8 +81,13 @@ typedef struct berth_str {
     size_t len;
 } berth_str;
 
-/* One `{param}` segment of a route pattern and its value in this request
- * (percent-decoded). */
+/* One `{param}` segment of a route pattern and its value in this request.
+ * A {param} matches one whole path segment that is not empty ("/hello/"
+ * does not match "/hello/{name}": 404), so `value.len` is at least 1. The
+ * value is percent-decoded (a malformed escape such as "%zz" stays as it
+ * is), so it may hold '/' ("%2F"), NUL ("%00") and bytes that are not UTF-8
+ * ("%FF"): use it as bytes with a length, never as a C string, and escape it
+ * before it goes into an answer (berth_json_string does both). */
 typedef struct berth_param {
     berth_str name;
     berth_str value;
@@ -141,8 +166,8 @@ typedef struct berth_route {
  * berth_route fields, so a plugin built against 1.1 still loads in a 1.0
  * host (which ignores it) and a 1.0 plugin's route table keeps its stride. */
 typedef struct berth_route_policy {
-    /* The scope a caller's token must carry (see "Tokens and scopes" in
-     * README), e.g. "write": 1 to 64 of [A-Za-z0-9_.:-], at most 63
+    /* The scope a caller's token must carry (see "Scoped tokens" in
+     * docs/security.md), e.g. "write": 1 to 64 of [A-Za-z0-9_.:-], at most 63
      * different scopes per plugin. NULL or "" means any valid token. A
      * token without the scope gets 403 "forbidden". Ignored for
      * BERTH_ROUTE_PUBLIC routes. */
@@ -172,12 +197,19 @@ typedef struct berth_host_api {
      * that it is one JSON value (if not, the caller gets 502
      * "invalid_response" instead) and places it as the response's "data".
      * Only the first answer to a request counts; later ones are logged and
-     * ignored. */
+     * ignored. `status` must be 100-599: any other is not sent, the caller
+     * gets 500 "bad_status" naming the route instead, and that counts as the
+     * answer. */
     void (*respond)(const berth_request *req, int status, const char *json, size_t len);
 
     /* Answer `req` with an error: {"status":S,"error":{"code":C,"message":M}}.
      * `code` is a short snake_case word, `message` a NUL-terminated
-     * sentence telling the caller what to do. */
+     * sentence telling the caller what to do. Pass both as plain text: the
+     * host escapes both into JSON strings, so a message escaped beforehand
+     * arrives escaped twice (a backslash and an n reach the caller as a
+     * backslash and an n, not as a line break).
+     * NULL is sent as "error" (code) or "" (message). The status rule of
+     * `respond` applies. */
     void (*respond_error)(const berth_request *req, int status, const char *code, const char *message);
 
     /* Write a line to the host's log, tagged with the plugin's name. The
