@@ -1,0 +1,276 @@
+/*
+ * berth.h — the C ABI between the Berth host and a plugin.
+ *
+ * This header is the whole contract. A plugin built with nothing but a C
+ * compiler and this file works:
+ *
+ *     cc -shared -fPIC -I SDK/C/include my_plugin.c -o libmy_plugin.so
+ *
+ * Model (after SQLite's loadable extensions, sqlite3ext.h):
+ *   - The plugin exports ONE symbol, `berth_plugin_entry`, returning a
+ *     pointer to a constant `berth_plugin` descriptor. Other exported
+ *     symbols do not stop the load, but they are not the plugin's own: the
+ *     worker looks a global name up in its executable and the libraries
+ *     loaded before the plugin (libc among them) and only then in the
+ *     plugin, so a non-static function or variable named like one of
+ *     theirs (rand, send, index...) is theirs, even when the plugin's own
+ *     code calls it. Make everything else `static`, or build with
+ *     -fvisibility=hidden and mark the entry point
+ *     __attribute__((visibility("default"))).
+ *   - The plugin never links against host symbols. Everything it may call in
+ *     the host is reached through the `berth_host_api` function table, which
+ *     the host passes to `init` and also places in every request.
+ *   - The host checks `magic`, `abi_major` and `size` before it calls or reads
+ *     anything else. A plugin built for another major ABI version is refused
+ *     at load with a message naming both versions.
+ *
+ * Compatibility rule: structs only ever grow by appending fields. Every
+ * struct that crosses the boundary starts with (or carries) its own size, so
+ * a newer host can tell which fields an older plugin knows about, and a newer
+ * plugin can tell which host functions an older host provides
+ * (see BERTH_HOST_HAS).
+ *
+ * Threading: a worker process calls every plugin function (init, handlers,
+ * shutdown) from a single thread, one call at a time. A handler must answer
+ * (berth_host_api.respond or respond_error) before it returns; the request
+ * and everything it points to are valid only until then. A handler that
+ * blocks stalls its worker process (other plugins are unaffected, they run
+ * in other processes) until its time limit: then the caller gets 504 and
+ * the host replaces the worker (see berth_route_policy.timeout_ms). A plugin
+ * may start its own threads, but must not call host functions from them.
+ *
+ * Memory: the host owns every pointer it hands out. `respond` copies the
+ * body before it returns, so the plugin frees (or reuses) its buffer with its
+ * own allocator afterwards. Nothing allocated on one side is freed on the
+ * other.
+ *
+ * State: every worker is a fresh process that loads the library anew and
+ * calls `init` again: each reload (a new generation), each `berth restart`,
+ * each restart after a crash, and each of a plugin's instances ("instances"
+ * setting, --instances). Globals and statics start at the values the
+ * library was built with; nothing is shared between instances or kept from
+ * one generation to the next, and the old and new generation run side by
+ * side for a while. Keep what must outlive a process outside it (a file, a
+ * database).
+ *
+ * Building answers: berth_json.h (beside this file) has header-only helpers
+ * that escape untrusted text (a path parameter, say) into a JSON string.
+ */
+#ifndef BERTH_H
+#define BERTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* "BRTH" read as a little-endian uint32. */
+#define BERTH_PLUGIN_MAGIC 0x48545242u
+/* A host accepts a plugin with the same major version and any minor one. */
+#define BERTH_ABI_MAJOR 1
+#define BERTH_ABI_MINOR 1
+
+/* The symbol the host looks up with dlsym. */
+#define BERTH_ENTRY_SYMBOL "berth_plugin_entry"
+
+/* Bytes that are NOT NUL-terminated: always use `len`. */
+typedef struct berth_str {
+    const char *ptr;
+    size_t len;
+} berth_str;
+
+/* One `{param}` segment of a route pattern and its value in this request.
+ * A {param} matches one whole path segment that is not empty ("/hello/"
+ * does not match "/hello/{name}": 404), so `value.len` is at least 1. The
+ * value is percent-decoded (a malformed escape such as "%zz" stays as it
+ * is), so it may hold '/' ("%2F"), NUL ("%00") and bytes that are not UTF-8
+ * ("%FF"): use it as bytes with a length, never as a C string, and escape it
+ * before it goes into an answer (berth_json_string does both). */
+typedef struct berth_param {
+    berth_str name;
+    berth_str value;
+} berth_param;
+
+struct berth_host_api;
+
+/* A request as a handler sees it. All fields are owned by the host and
+ * valid until the handler returns. */
+typedef struct berth_request {
+    /* sizeof(berth_request) as the host filled it. */
+    uint32_t size;
+    /* "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD" or "OPTIONS". */
+    berth_str method;
+    /* The path without the query (e.g. "/hello/bob"): the request's "path"
+     * string as JSON decodes it, so "\/hello\/b\u006fb" arrives as
+     * "/hello/bob" (JSON escaping is transport, not meaning). A '?' ends
+     * it whether it was sent raw or as "\u003f". Always valid UTF-8: the
+     * host refuses requests that are not. */
+    berth_str path;
+    /* What followed '?' in the decoded path, not percent-decoded; empty
+     * when there was none. */
+    berth_str query;
+    /* Values of the route's `{param}` segments, in pattern order. */
+    const berth_param *params;
+    size_t param_count;
+    /* The raw JSON text of the request's "data" member; empty (len 0) when
+     * the request had none. It is valid JSON: the host checked it. */
+    berth_str body;
+    /* The raw JSON text of the request's "id" member; empty when absent. */
+    berth_str request_id;
+    /* The raw JSON text of the request's "headers" object; empty when absent. */
+    berth_str headers;
+    /* The host's function table (the same pointer `init` received). */
+    const struct berth_host_api *host;
+    /* Host bookkeeping for this request: pass the request back to `respond`,
+     * never read or write this. */
+    void *host_private;
+
+    /* Added in ABI 1.1 (check with BERTH_REQUEST_HAS): the connected
+     * client's credentials as the kernel reported them (SO_PEERCRED) when
+     * the connection was accepted; a client cannot forge them. uid and gid
+     * are (uint32_t)-1 when the kernel gave none. */
+    int32_t peer_pid;
+    uint32_t peer_uid;
+    uint32_t peer_gid;
+} berth_request;
+
+/* True when the host filled `field` of `req` (added in a later minor ABI). */
+#define BERTH_REQUEST_HAS(req, field) \
+    ((req)->size >= offsetof(berth_request, field) + sizeof((req)->field))
+
+/* A route handler. `user_data` is the route's own `user_data`, handed back
+ * unchanged (the Swift SDK keeps a closure behind it). The handler answers
+ * through req->host->respond or req->host->respond_error before returning;
+ * one that returns without answering makes the host reply 500
+ * "no_response". */
+typedef void (*berth_handler_fn)(const berth_request *req, void *user_data);
+
+/* Route flags. */
+#define BERTH_ROUTE_PUBLIC 0x1u /* callable without auth_token */
+
+typedef struct berth_route {
+    /* "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD" or "OPTIONS". */
+    const char *method;
+    /* "/hello/{name}": literal segments and whole-segment {param}s. A
+     * literal segment wins over a {param} at the same position. */
+    const char *pattern;
+    berth_handler_fn handler;
+    void *user_data;
+    uint32_t flags;
+} berth_route;
+
+/* Optional per-route policy (ABI 1.1), in a table parallel to `routes`
+ * (entry i belongs to route i). A separate table rather than new
+ * berth_route fields, so a plugin built against 1.1 still loads in a 1.0
+ * host (which ignores it) and a 1.0 plugin's route table keeps its stride. */
+typedef struct berth_route_policy {
+    /* The scope a caller's token must carry (see "Scoped tokens" in
+     * docs/security.md), e.g. "write": 1 to 64 of [A-Za-z0-9_.:-], at most 63
+     * different scopes per plugin. NULL or "" means any valid token. A
+     * token without the scope gets 403 "forbidden". Ignored for
+     * BERTH_ROUTE_PUBLIC routes. */
+    const char *scope;
+    /* Longest time the handler may run, in milliseconds, before the caller
+     * gets 504 and the worker is replaced; 0 means the plugin's setting
+     * (request_timeout_seconds, default 30 s). */
+    uint32_t timeout_ms;
+} berth_route_policy;
+
+/* Log levels for berth_host_api.log. */
+#define BERTH_LOG_DEBUG 0
+#define BERTH_LOG_INFO 1
+#define BERTH_LOG_WARN 2
+#define BERTH_LOG_ERROR 3
+
+/* What the host offers a plugin. Grows by appending; check `size` (or use
+ * BERTH_HOST_HAS) before calling a function added after ABI 1.0. */
+typedef struct berth_host_api {
+    uint32_t magic;     /* BERTH_PLUGIN_MAGIC */
+    uint16_t abi_major; /* the host's BERTH_ABI_MAJOR */
+    uint16_t abi_minor; /* the host's BERTH_ABI_MINOR */
+    uint32_t size;      /* sizeof(berth_host_api) in the host */
+
+    /* Answer `req` with an HTTP-like status and a JSON body of `len` bytes
+     * (len 0 means null). The host copies the body before returning, checks
+     * that it is one JSON value (if not, the caller gets 502
+     * "invalid_response" instead) and places it as the response's "data".
+     * Only the first answer to a request counts; later ones are logged and
+     * ignored. `status` must be 100-599: any other is not sent, the caller
+     * gets 500 "bad_status" naming the route instead, and that counts as the
+     * answer. */
+    void (*respond)(const berth_request *req, int status, const char *json, size_t len);
+
+    /* Answer `req` with an error: {"status":S,"error":{"code":C,"message":M}}.
+     * `code` is a short snake_case word, `message` a NUL-terminated
+     * sentence telling the caller what to do. Pass both as plain text: the
+     * host escapes both into JSON strings, so a message escaped beforehand
+     * arrives escaped twice (a backslash and an n reach the caller as a
+     * backslash and an n, not as a line break).
+     * NULL is sent as "error" (code) or "" (message). The status rule of
+     * `respond` applies. */
+    void (*respond_error)(const berth_request *req, int status, const char *code, const char *message);
+
+    /* Write a line to the host's log, tagged with the plugin's name. The
+     * host escapes control characters (a newline becomes "\n") and keeps
+     * at most 4096 bytes, so a message holding client data cannot forge
+     * a line of the host's log. */
+    void (*log)(int level, const char *message);
+} berth_host_api;
+
+/* True when `api` provides the member `field` (it was appended in a minor
+ * version the host has). */
+#define BERTH_HOST_HAS(api, field) \
+    ((api)->size >= offsetof(berth_host_api, field) + sizeof((api)->field))
+
+/* Called once in the worker process after the ABI check, before any request.
+ * `config_json` is NUL-terminated JSON text: the "config" member of the
+ * plugin's settings file (<file>.json beside <file>.so) byte for byte as
+ * written there (numbers are not rounded, escapes and spacing are kept),
+ * "{}" when absent. Return 0 on success; anything else refuses the load,
+ * and the host logs the message the plugin wrote with host->log. */
+typedef int (*berth_init_fn)(const berth_host_api *host, const char *config_json);
+
+/* Called once before the worker exits normally. */
+typedef void (*berth_shutdown_fn)(void);
+
+typedef struct berth_plugin {
+    uint32_t magic;     /* BERTH_PLUGIN_MAGIC */
+    uint16_t abi_major; /* BERTH_ABI_MAJOR the plugin was built with */
+    uint16_t abi_minor; /* BERTH_ABI_MINOR the plugin was built with */
+    uint32_t size;      /* sizeof(berth_plugin) as the plugin compiled it */
+    /* Names the socket <run-dir>/<name>.sock: [a-z0-9_-]{1,64}, unique. */
+    const char *name;
+    /* Free-form, shown in status (e.g. "1.2.0"). */
+    const char *version;
+    const berth_route *routes;
+    size_t route_count;
+    berth_init_fn init;         /* optional: NULL */
+    berth_shutdown_fn shutdown; /* optional: NULL */
+
+    /* Added in ABI 1.1. NULL, or `route_count` policies parallel to
+     * `routes`; `route_policy_size` is sizeof(berth_route_policy) as the
+     * plugin compiled it (the table's stride). */
+    const berth_route_policy *route_policies;
+    uint32_t route_policy_size;
+} berth_plugin;
+
+/* Fill the header fields of a descriptor. */
+#define BERTH_PLUGIN_HEADER \
+    .magic = BERTH_PLUGIN_MAGIC, .abi_major = BERTH_ABI_MAJOR, \
+    .abi_minor = BERTH_ABI_MINOR, .size = sizeof(berth_plugin)
+
+/* Fill route_policies and route_policy_size from a static array. */
+#define BERTH_ROUTE_POLICIES(table) \
+    .route_policies = (table), .route_policy_size = sizeof((table)[0])
+
+/* Exported by every plugin. Returns a pointer to a descriptor that stays
+ * valid for the life of the process. */
+const berth_plugin *berth_plugin_entry(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BERTH_H */
