@@ -5,8 +5,8 @@ import BerthWorker
 /// is written. CHANGELOG.md's newest released heading must name both (a
 /// system test compares them with `berth --version`).
 enum BerthVersion {
-    static let release = "0.1.0"
+    static let release = "0.2.0"
 
-    /// `berth --version`: "berth 0.1.0 (plugin ABI 1.1)".
+    /// `berth --version`: "berth 0.2.0 (plugin ABI 1.2)".
     static var line: String { "berth \(release) (plugin ABI \(PluginLoader.hostABI))" }
 }

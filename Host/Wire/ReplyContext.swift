@@ -24,8 +24,8 @@ import BerthPOSIX
 /// what those cost). What outlives the call is a DeferredReply, which
 /// holds the connection strongly.
 ///
-/// How the next issue's deferred plugin answers will use it (the C ABI
-/// for them is not added here): a new host function gives a plugin's
+/// How deferred plugin answers (ABI 1.2, berth_host_api.defer; see
+/// DeferredAnswer in BerthWorker) use it: a host function gives a plugin's
 /// handler a handle for its answer, which ResponseContext notes. When the
 /// handler returns without a status, PluginRequestHandler calls
 /// `deferReply()` on this context and binds the DeferredReply to that

@@ -45,9 +45,151 @@ enum HostAPI {
                     HostAPI.lastLoggedError = text
                     Log.error(text, plugin: HostAPI.pluginName)
                 }
+            },
+            defer: { request in
+                guard HostAPI.onLoopThread("defer") else { return nil }
+                var handle: OpaquePointer?
+                ResponseContext.with(request) { handle = $0.takeForLater() }
+                return handle
+            },
+            deferred_respond: { handle, status, json, length in
+                DeferredAnswer.answer(handle, "deferred_respond") {
+                    $0.respond(status: Int(status), body: UnsafeRawBufferPointer(start: json, count: json == nil ? 0 : length))
+                }
+            },
+            deferred_respond_error: { handle, status, code, message in
+                DeferredAnswer.answer(handle, "deferred_respond_error") {
+                    $0.respondError(status: Int(status), code: code.map { String(cString: $0) } ?? "error",
+                                    message: message.map { String(cString: $0) } ?? "")
+                }
+            },
+            after: { milliseconds, callback, userData in
+                guard HostAPI.onLoopThread("after") else { return 1 }
+                guard let loop = HostAPI.loop, let callback else {
+                    Log.warn("after called \(callback == nil ? "without a callback" : "before the worker serves (in init)"); refused", plugin: HostAPI.pluginName)
+                    return 1
+                }
+                loop.schedule(afterSeconds: Double(milliseconds) / 1000) { callback(userData) }
+                return 0
             }))
         return table
     }()
+
+    /// The thread that loads the plugin and runs its loop: the only one
+    /// that may call host functions.
+    nonisolated(unsafe) static var loopThread = pthread_self()
+    /// The worker's loop once it serves (`after`, deferred time limits).
+    nonisolated(unsafe) static var loop: EventLoop?
+    /// Counts deferred answers when they are given.
+    nonisolated(unsafe) static var stats: SharedStats?
+
+    /// Offers a plugin only the members of the ABI it was built for: one
+    /// built before 1.2 gets a table whose size ends before `defer`.
+    static func offer(toMinor minor: UInt16) {
+        loopThread = pthread_self()
+        if minor < 2, let end = MemoryLayout<berth_host_api>.offset(of: \berth_host_api.`defer`) {
+            table.pointee.size = UInt32(end)
+        }
+    }
+
+    static func onLoopThread(_ function: String) -> Bool {
+        if pthread_equal(pthread_self(), loopThread) != 0 { return true }
+        Log.error("\(function) called from a thread the plugin started; refused: call host functions only on the worker's loop thread (in a handler or an after callback)", plugin: pluginName)
+        return false
+    }
+}
+
+/// A request's answer taken for later (berth_host_api.defer): the handle a
+/// plugin holds, retained for it until its one answer. Answers go through
+/// the connection's DeferredReply, so pipelined answers keep their order.
+final class DeferredAnswer {
+    private let route: String
+    /// The route's time limit in milliseconds, 0 for none.
+    private let limit: UInt32
+    private var reply: DeferredReply?
+    /// An answer given before the handler returned, sent once it has.
+    private var early: ((DeferredReply) -> Void)?
+    private var timer: EventLoop.TimerID?
+    private var expired = false
+
+    init(route: String, limit: UInt32) {
+        self.route = route
+        self.limit = limit
+    }
+
+    /// After the handler returned: the answer goes to `reply`, and the
+    /// route's time limit, counted from `receivedAt`, runs on the loop.
+    func bind(_ reply: DeferredReply, receivedAt: UInt64) {
+        self.reply = reply
+        if let early {
+            self.early = nil
+            return early(reply)
+        }
+        guard limit > 0, let loop = HostAPI.loop else { return }
+        let deadline = receivedAt &+ UInt64(limit) * 1_000_000
+        let now = Clock.monotonicNanoseconds()
+        let remaining = deadline > now ? Double(deadline - now) / 1e9 : 0
+        timer = loop.schedule(afterSeconds: remaining) { [self] in expire() }
+    }
+
+    private func expire() {
+        timer = nil
+        guard !expired, let reply else { return }
+        expired = true
+        reply.fail(status: 504, code: "timeout",
+                   message: "plugin \(HostAPI.pluginName): \(route) did not give its deferred answer within its \(Watchdog.seconds(limit)) time limit; make the plugin answer sooner, or raise the limit (route_timeouts or request_timeout_seconds in the plugin's settings)")
+        HostAPI.stats?.count(failed: true)
+        Log.warn("\(route): deferred answer not given within its \(Watchdog.seconds(limit)) time limit; the caller got 504 timeout (the worker goes on)", plugin: HostAPI.pluginName)
+    }
+
+    /// deferred_respond(_error): on the loop thread, frees the handle.
+    static func answer(_ handle: OpaquePointer?, _ function: String, _ body: (DeferredAnswer) -> Int32) -> Int32 {
+        guard let handle else {
+            Log.warn("\(function) called with a NULL handle; ignored", plugin: HostAPI.pluginName)
+            return 1
+        }
+        guard HostAPI.onLoopThread(function) else { return 1 }
+        let answer = Unmanaged<DeferredAnswer>.fromOpaque(UnsafeRawPointer(handle)).takeRetainedValue()
+        return body(answer)
+    }
+
+    private func send(failed: Bool, _ write: @escaping (DeferredReply) -> Void) -> Int32 {
+        if expired {
+            Log.warn("\(route): a deferred answer came after its \(Watchdog.seconds(limit)) time limit, when the caller had got 504; ignored", plugin: HostAPI.pluginName)
+            return 1
+        }
+        if let timer { HostAPI.loop?.cancel(timer) }
+        timer = nil
+        HostAPI.stats?.count(failed: failed)
+        if let reply { write(reply) } else { early = write }
+        return 0
+    }
+
+    func respond(status: Int, body: UnsafeRawBufferPointer) -> Int32 {
+        guard (100...599).contains(status) else { return badStatus(status) }
+        var bytes = [UInt8](body)
+        if !body.isEmpty {
+            switch JSONValidator.check(body) {
+            case .valid(let lines):
+                if lines { bytes = bytes.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 } }
+            case .invalid(let offset, let reason):
+                Log.error("deferred answer to \(route) has a body that is not valid JSON (byte \(offset) of \(body.count): \(reason)); the client got 502 invalid_response; fix the plugin to pass deferred_respond one JSON value", plugin: HostAPI.pluginName)
+                let message = "plugin \(HostAPI.pluginName) answered \(route) with a body that is not valid JSON (byte \(offset): \(reason)); the plugin must pass respond one JSON value"
+                return send(failed: true) { $0.fail(status: 502, code: "invalid_response", message: message) }
+            }
+        }
+        return send(failed: status >= 400) { [bytes] in $0.succeed(status: status, body: bytes) }
+    }
+
+    func respondError(status: Int, code: String, message: String) -> Int32 {
+        guard (100...599).contains(status) else { return badStatus(status) }
+        return send(failed: status >= 400) { $0.fail(status: status, code: code, message: message) }
+    }
+
+    private func badStatus(_ status: Int) -> Int32 {
+        let message = "plugin \(HostAPI.pluginName) answered \(route) with status \(status); statuses must be 100-599"
+        return send(failed: true) { $0.fail(status: 500, code: "bad_status", message: message) }
+    }
 }
 
 /// The answer to the request being handled. One per worker, reused for
@@ -214,13 +356,41 @@ final class ResponseContext {
         write { ResponseWriter.appendError(&$0, id: id, status: status, code: code, message: message) }
     }
 
+    /// The status `end` returns for a request whose answer the handler
+    /// took for later (`takeForLater`): not an HTTP status, so the
+    /// answered-twice check covers it for free.
+    static let deferredStatus = 1
+    /// The handle the handler took, until `takeDeferred`.
+    private var deferred: DeferredAnswer?
+
+    /// berth_host_api.defer: the handle, retained for the plugin.
+    func takeForLater() -> OpaquePointer? {
+        guard active, status == 0, let routeEntry else {
+            Log.warn(active ? "defer called for \(route) after it was answered or deferred; refused" : "defer called outside a handler; refused",
+                     plugin: HostAPI.pluginName)
+            return nil
+        }
+        let answer = DeferredAnswer(route: route, limit: routeEntry.watchdog?.pointee.timeout_ms ?? 0)
+        deferred = answer
+        status = ResponseContext.deferredStatus
+        return OpaquePointer(Unmanaged.passRetained(answer).toOpaque())
+    }
+
+    /// After `end` returned `deferredStatus`: the handle taken.
+    func takeDeferred() -> DeferredAnswer? {
+        defer { deferred = nil }
+        return deferred
+    }
+
     private func claim(_ status: Int) -> Bool {
         guard active else {
             Log.warn("respond called outside a handler (for \(route)); ignored", plugin: HostAPI.pluginName)
             return false
         }
         guard self.status == 0 else {
-            Log.warn("handler for \(route) answered twice; the second answer was ignored", plugin: HostAPI.pluginName)
+            Log.warn(self.status == ResponseContext.deferredStatus
+                        ? "handler for \(route) called respond after defer; ignored: answer through the deferred handle"
+                        : "handler for \(route) answered twice; the second answer was ignored", plugin: HostAPI.pluginName)
             return false
         }
         guard (100...599).contains(status) else {

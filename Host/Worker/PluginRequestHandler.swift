@@ -54,7 +54,8 @@ final class PluginRequestHandler: RequestHandler {
                                               parameters: &parameters, reply: reply, service: plugin.name) else { return 400 }
             return Unmanaged.passUnretained(route.target)._withUnsafeGuaranteedRef { call($0, request, reply) }
         }
-        stats.count(failed: status >= 400)
+        // 0: an answer taken for later, counted when it is given.
+        if status != 0 { stats.count(failed: status >= 400) }
         if request.receivedAt != untimed.receivedAt {
             finishBatch()
             untimed.receivedAt = request.receivedAt
@@ -139,6 +140,10 @@ final class PluginRequestHandler: RequestHandler {
             route.handler(&cRequest, route.userData)
         }
         let status = context.end()
+        if _slowPath(status == ResponseContext.deferredStatus), let answer = context.takeDeferred() {
+            answer.bind(reply.deferReply(), receivedAt: request.receivedAt)
+            return 0
+        }
         context.handOver(to: reply)
         if status == 0 {
             reply.appendError(status: 500, code: "no_response",

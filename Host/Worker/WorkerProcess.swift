@@ -61,6 +61,7 @@ public enum WorkerProcess {
         // Mapped now; the descriptor is not needed any more.
         inherited.library.close()
         HostAPI.pluginName = plugin.name
+        HostAPI.offer(toMinor: plugin.descriptor.pointee.abi_minor)
         CurrentProcess.setName("berth:\(plugin.name)")
         // ps -ef and ps aux show the command line, not the name: the same
         // name there, with the file kept so a worker's file stays visible
@@ -114,6 +115,8 @@ public enum WorkerProcess {
             let loop = try EventLoop()
             LogThrottle.loop = loop
             let stats = try SharedStats(mapping: inherited.stats)
+            HostAPI.loop = loop
+            HostAPI.stats = stats
             let handler = PluginRequestHandler(plugin: plugin, tokens: tokens, allowedUIDs: settings.allowedUIDs, stats: stats)
             try Watchdog.prepare(plugin, timeouts: settings.timeouts, channel: inherited.channel)
             let server = LineServer(loop: loop, listener: listener, handler: handler, limits: limits, name: plugin.name)

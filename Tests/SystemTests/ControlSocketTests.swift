@@ -22,7 +22,7 @@ final class E2EControlSocketTests: BerthTestCase {
             XCTAssertEqual(entry["state"] as? String, "running", "\(entry)")
             XCTAssertEqual(entry["version"] as? String, "1.0.0", "\(entry)")
             XCTAssertEqual(entry["file"] as? String, sandbox.plugins + "/" + file)
-            XCTAssertEqual(entry["abi"] as? String, "1.1", "the ABI the plugin was built with")
+            XCTAssertEqual(entry["abi"] as? String, "1.2", "the ABI the plugin was built with")
             XCTAssertEqual(jsonInt(entry["restarts"]), 0)
             XCTAssertEqual(jsonInt(entry["requests"]), 0)
             XCTAssertEqual(jsonInt(entry["errors"]), 0)

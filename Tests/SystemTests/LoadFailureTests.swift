@@ -81,7 +81,7 @@ final class E2ELoadFailureTests: BerthTestCase {
         let path = { (file: String) in self.sandbox.plugins + "/" + file }
         let expectations: [(file: String, fragments: [String])] = [
             ("libgarbage.so", ["cannot load \(path("libgarbage.so"))", "is it a shared library built for this machine?"]),
-            ("libabi2.so", ["\(path("libabi2.so")) was built for Berth ABI 2.0 but this host speaks ABI 1.1"]),
+            ("libabi2.so", ["\(path("libabi2.so")) was built for Berth ABI 2.0 but this host speaks ABI 1.2"]),
             ("libmagic.so", ["descriptor magic is 0xdeadbeef, expected 0x48545242"]),
             ("libnoentry.so", ["\(path("libnoentry.so")) has no berth_plugin_entry symbol"]),
             ("libbadname.so", [#"plugin name "Bad Name" is invalid"#, "a-z, 0-9"]),

@@ -97,7 +97,7 @@ final class E2EReloadTests: ReloadTestCase {
         let v1Hash = try sha256sum(library.v1)
 
         let broken: [(library: String, reason: String)] = [
-            (library.v2ABI2, "\(verFile) was built for Berth ABI 2.0 but this host speaks ABI 1.1"),
+            (library.v2ABI2, "\(verFile) was built for Berth ABI 2.0 but this host speaks ABI 1.2"),
             (library.v2InitFails, "\(verFile): plugin ver init failed with code 1: ver 2 refuses to start: INIT_FAIL is set"),
         ]
         for (brokenLibrary, reason) in broken {

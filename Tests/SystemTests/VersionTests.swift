@@ -14,7 +14,7 @@ final class E2EVersionTests: BerthTestCase {
         let abi = "\(try XCTUnwrap(define("BERTH_ABI_MAJOR"))).\(try XCTUnwrap(define("BERTH_ABI_MINOR")))"
 
         let changelog = try String(contentsOfFile: PluginBuilder.repositoryRoot + "/CHANGELOG.md", encoding: .utf8)
-        // "## 0.1.0 (2026-12-02): plugin ABI 1.1" — the first heading with a version number.
+        // "## 0.2.0 (unreleased): plugin ABI 1.2" — the first heading with a version number.
         let released = try XCTUnwrap(changelog.split(separator: "\n").first { $0.hasPrefix("## ") && $0.dropFirst(3).first?.isNumber == true },
                                      "CHANGELOG.md has no released version")
         let version = try XCTUnwrap(released.dropFirst(3).split(separator: " ").first.map(String.init))

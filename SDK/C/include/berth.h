@@ -31,9 +31,12 @@
  * (see BERTH_HOST_HAS).
  *
  * Threading: a worker process calls every plugin function (init, handlers,
- * shutdown) from a single thread, one call at a time. A handler must answer
- * (berth_host_api.respond or respond_error) before it returns; the request
- * and everything it points to are valid only until then. A handler that
+ * shutdown, `after` callbacks) from a single thread, its loop thread, one
+ * call at a time. A handler answers (berth_host_api.respond or
+ * respond_error) before it returns, or, from ABI 1.2, takes the answer for
+ * later with `defer` and gives it afterwards (see "Answering later" below);
+ * either way the request and everything it points to are valid only until
+ * the handler returns. A handler that
  * blocks stalls its worker process (other plugins are unaffected, they run
  * in other processes) until its time limit: then the caller gets 504 and
  * the host replaces the worker (see berth_route_policy.timeout_ms). A plugin
@@ -70,7 +73,7 @@ extern "C" {
 #define BERTH_PLUGIN_MAGIC 0x48545242u
 /* A host accepts a plugin with the same major version and any minor one. */
 #define BERTH_ABI_MAJOR 1
-#define BERTH_ABI_MINOR 1
+#define BERTH_ABI_MINOR 2
 
 /* The symbol the host looks up with dlsym. */
 #define BERTH_ENTRY_SYMBOL "berth_plugin_entry"
@@ -94,6 +97,10 @@ typedef struct berth_param {
 } berth_param;
 
 struct berth_host_api;
+
+/* An answer taken for later (ABI 1.2, berth_host_api.defer): opaque, owned
+ * by the host, freed by the one answer given through it. */
+typedef struct berth_deferred berth_deferred;
 
 /* A request as a handler sees it. All fields are owned by the host and
  * valid until the handler returns. */
@@ -142,9 +149,9 @@ typedef struct berth_request {
 
 /* A route handler. `user_data` is the route's own `user_data`, handed back
  * unchanged (the Swift SDK keeps a closure behind it). The handler answers
- * through req->host->respond or req->host->respond_error before returning;
- * one that returns without answering makes the host reply 500
- * "no_response". */
+ * through req->host->respond or req->host->respond_error before returning,
+ * or takes the answer for later with req->host->defer (ABI 1.2); one that
+ * returns having done neither makes the host reply 500 "no_response". */
 typedef void (*berth_handler_fn)(const berth_request *req, void *user_data);
 
 /* Route flags. */
@@ -174,7 +181,9 @@ typedef struct berth_route_policy {
     const char *scope;
     /* Longest time the handler may run, in milliseconds, before the caller
      * gets 504 and the worker is replaced; 0 means the plugin's setting
-     * (request_timeout_seconds, default 30 s). */
+     * (request_timeout_seconds, default 30 s). A deferred answer (ABI 1.2)
+     * has the same limit, counted from the request's arrival: past it the
+     * caller gets 504 but the worker goes on. */
     uint32_t timeout_ms;
 } berth_route_policy;
 
@@ -217,6 +226,45 @@ typedef struct berth_host_api {
      * at most 4096 bytes, so a message holding client data cannot forge
      * a line of the host's log. */
     void (*log)(int level, const char *message);
+
+    /* Added in ABI 1.2 (check with BERTH_HOST_HAS; a plugin built against
+     * an older header is given a table without them). Answering later:
+     *
+     * `defer`, called by a handler while it runs (never twice, never after
+     * it answered), takes the request's answer for later and returns its
+     * handle; NULL when refused (outside a handler, on another thread,
+     * already answered or deferred), with a log line saying why. The
+     * handler then returns without answering. NOTHING of the request stays
+     * valid after the handler returns: not `req`, not its strings, params,
+     * body or headers. Copy what the answer will need before returning.
+     * The requests pipelined behind it on the same connection wait, so
+     * answers still leave in request order; the worker serves its other
+     * connections meanwhile.
+     *
+     * `deferred_respond` and `deferred_respond_error` answer like respond
+     * and respond_error (same body check, same status rule) and free the
+     * handle: call exactly one of them, exactly once, per handle, on the
+     * loop thread (from a handler or an `after` callback). They return 0
+     * when the answer was taken. They return non-zero, and log why, when
+     * called from another thread (the handle is untouched: answer again
+     * from the loop thread), and when the route's time limit passed first:
+     * then the caller already got 504 "timeout", the late answer is ignored
+     * and the handle is freed all the same. A deferred answer's time limit
+     * is the route's (berth_route_policy.timeout_ms), counted from the
+     * request's arrival; it does not stop the worker. An answer may be
+     * given before the handler returns; it is sent once it has. The client
+     * may have gone meanwhile: the answer is then dropped quietly. */
+    berth_deferred *(*defer)(const berth_request *req);
+    int (*deferred_respond)(berth_deferred *d, int status, const char *json, size_t len);
+    int (*deferred_respond_error)(berth_deferred *d, int status, const char *code, const char *message);
+
+    /* Calls `callback(user_data)` once, about `milliseconds` from now, on
+     * the worker's loop thread, where host functions may be called (answer
+     * a deferred request there). Returns 0 when scheduled; non-zero, with a
+     * log line, when called from another thread or before the worker
+     * serves (in init). Pending callbacks do not run once the worker
+     * exits. */
+    int (*after)(uint32_t milliseconds, void (*callback)(void *user_data), void *user_data);
 } berth_host_api;
 
 /* True when `api` provides the member `field` (it was appended in a minor

@@ -69,7 +69,9 @@ enum TestHostTable {
         let table = UnsafeMutablePointer<berth_host_api>.allocate(capacity: 1)
         table.initialize(to: berth_host_api(
             magic: BERTH_PLUGIN_MAGIC, abi_major: UInt16(BERTH_ABI_MAJOR), abi_minor: UInt16(BERTH_ABI_MINOR),
-            size: UInt32(MemoryLayout<berth_host_api>.size),
+            // Not yet the ABI 1.2 members (deferred answers, after): the
+            // size ends before them, so BERTH_HOST_HAS says they are absent.
+            size: UInt32(MemoryLayout<berth_host_api>.offset(of: \berth_host_api.`defer`)!),
             respond: { request, status, json, length in
                 let body = json.map { Array(UnsafeRawBufferPointer(start: $0, count: length)) } ?? []
                 TestAnswer.with(request) { $0.respond(status: Int(status), body: body) }
@@ -84,7 +86,8 @@ enum TestHostTable {
                 let names = [BERTH_LOG_DEBUG: "debug", BERTH_LOG_INFO: "info", BERTH_LOG_WARN: "warn"]
                 let text = message.map { String(cString: $0) } ?? ""
                 FileHandle.standardError.write(Data("[plugin] \(names[level] ?? "error"): \(text)\n".utf8))
-            }))
+            },
+            defer: nil, deferred_respond: nil, deferred_respond_error: nil, after: nil))
         return UnsafePointer(table)
     }()
 }
