@@ -41,9 +41,12 @@ let package = Package(
                 path: "Host/Auth", swiftSettings: requestPath),
         // The typed host <-> worker channel: its messages, their codec and framing, the inherited descriptors.
         .target(name: "BerthChannel", dependencies: ["BerthPOSIX", "BerthWire", "BerthAuth"], path: "Host/Channel"),
+        // Calls between plugins, the caller's side: connections to a callee's instances, deadlines, retries, the breaker.
+        .target(name: "BerthCalls", dependencies: ["BerthPOSIX", "BerthSupport", "BerthJSON", "BerthWire", "BerthRouter", "BerthChannel"],
+                path: "Host/Calls", swiftSettings: requestPath),
         .target(name: "BerthWorker",
                 dependencies: ["BerthPOSIX", "BerthSupport", "BerthJSON", "BerthWire", "BerthRouter", "BerthAuth",
-                               "BerthChannel", "CBerth", "CBerthShims"],
+                               "BerthChannel", "BerthCalls", "CBerth", "CBerthShims"],
                 path: "Host/Worker", swiftSettings: requestPath),
         .target(name: "BerthSupervisor",
                 dependencies: ["BerthPOSIX", "BerthSupport", "BerthJSON", "BerthWire", "BerthAuth", "BerthChannel", "CBerthShims"],
@@ -64,7 +67,7 @@ let package = Package(
         // Seconds, no processes: the state machines, codecs, JSON, Wire, Router, SDK.
         .testTarget(name: "UnitTests",
                     dependencies: ["BerthPOSIX", "BerthSupport", "BerthJSON", "BerthWire", "BerthRouter", "BerthAuth",
-                                   "BerthChannel", "BerthSupervisor", "BerthSDK", "CBerth"],
+                                   "BerthChannel", "BerthCalls", "BerthSupervisor", "BerthSDK", "CBerth"],
                     path: "Tests/UnitTests"),
         // The real berth binary, real plugins in real workers, real sockets and real client programs.
         .testTarget(name: "SystemTests", path: "Tests/SystemTests", exclude: ["FrozenHeaders"]),

@@ -6,7 +6,7 @@ extension HostMessage: ChannelMessage {
     public static var maximumBytes: Int { ChannelProtocol.maximumMessageBytes }
 
     private enum Tag: UInt8 {
-        case setup = 1, serve, tokens, initialize
+        case setup = 1, serve, tokens, initialize, services, instance
     }
 
     public func encode(into writer: inout ChannelWriter) {
@@ -36,11 +36,27 @@ extension HostMessage: ChannelMessage {
             }
             writer.array(serve.scopedTokens, Self.encodeToken)
             writer.optional(serve.allowedUIDs) { writer, uids in writer.array(uids) { $0.uint32($1) } }
+            writer.bytes(serve.identity)
         case .tokens(let tokens):
             writer.byte(Tag.tokens.rawValue)
             writer.array(tokens, Self.encodeToken)
         case .initialize:
             writer.byte(Tag.initialize.rawValue)
+        case .services(let directory):
+            writer.byte(Tag.services.rawValue)
+            writer.array(directory.services) { writer, service in
+                writer.string(service.name)
+                writer.uint64(service.generation)
+                writer.array(service.instances) { writer, instance in
+                    writer.int(instance.number)
+                    writer.string(instance.socketPath)
+                }
+                writer.array(service.retryableRoutes) { $0.string($1) }
+            }
+        case .instance(let number, let count):
+            writer.byte(Tag.instance.rawValue)
+            writer.int(number)
+            writer.int(count)
         }
     }
 
@@ -72,11 +88,23 @@ extension HostMessage: ChannelMessage {
             return .serve(ServeSettings(
                 adminToken: token, clientLimits: limits, timeouts: timeouts,
                 scopedTokens: try reader.array("scoped tokens", minimumItemBytes: 8, decodeToken),
-                allowedUIDs: try reader.optional("allowed uids") { try $0.array("allowed uids", minimumItemBytes: 4) { try $0.uint32("uid") } }))
+                allowedUIDs: try reader.optional("allowed uids") { try $0.array("allowed uids", minimumItemBytes: 4) { try $0.uint32("uid") } },
+                identity: try reader.bytes("identity")))
         case .tokens:
             return .tokens(try reader.array("scoped tokens", minimumItemBytes: 8, decodeToken))
         case .initialize:
             return .initialize
+        case .services:
+            return .services(ServiceDirectory(services: try reader.array("services", minimumItemBytes: 20) { reader in
+                ServiceEntry(name: try reader.string("service name"),
+                             generation: try reader.uint64("generation"),
+                             instances: try reader.array("instances", minimumItemBytes: 12) { reader in
+                                 ServiceInstance(number: try reader.int("instance number"), socketPath: try reader.string("instance socket"))
+                             },
+                             retryableRoutes: try reader.array("retryable routes", minimumItemBytes: 4) { try $0.string("route") })
+            }))
+        case .instance:
+            return .instance(number: try reader.int("instance number"), count: try reader.int("instance count"))
         case nil:
             throw reader.malformed("unknown host message type \(tag)")
         }

@@ -14,6 +14,12 @@ public enum HostMessage: Equatable {
     /// The tokens file changed: the scoped tokens now in force. The worker
     /// answers `tokensApplied`.
     case tokens([ScopedToken])
+    /// The services this worker may call and where (ServiceDirectory).
+    case services(ServiceDirectory)
+    /// This worker is instance `number` (0-based) of `count`: its own
+    /// listening socket (<run-dir>/<name>@<number>.sock) rides on this
+    /// message; sent right after `serve`.
+    case instance(number: Int, count: Int)
 
     /// The message's name, for logs and errors.
     public var kind: String {
@@ -22,6 +28,8 @@ public enum HostMessage: Equatable {
         case .initialize: return "initialize"
         case .serve: return "serve"
         case .tokens: return "tokens"
+        case .services: return "services"
+        case .instance: return "instance"
         }
     }
 }

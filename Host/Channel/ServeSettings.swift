@@ -10,14 +10,19 @@ public struct ServeSettings: Equatable {
     public var scopedTokens: [ScopedToken]
     /// Only these uids may connect; nil: any the socket's mode lets in.
     public var allowedUIDs: [UInt32]?
+    /// This plugin's service identity: the token its calls to other
+    /// plugins carry (the host issues one per plugin; other workers know
+    /// only its hash). Empty: none issued.
+    public var identity: [UInt8]
 
     public init(adminToken: [UInt8], clientLimits: ClientLimits, timeouts: HandlerTimeouts, scopedTokens: [ScopedToken],
-                allowedUIDs: [UInt32]?) {
+                allowedUIDs: [UInt32]?, identity: [UInt8] = []) {
         self.adminToken = adminToken
         self.clientLimits = clientLimits
         self.timeouts = timeouts
         self.scopedTokens = scopedTokens
         self.allowedUIDs = allowedUIDs
+        self.identity = identity
     }
 }
 

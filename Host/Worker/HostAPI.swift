@@ -71,7 +71,9 @@ enum HostAPI {
                 }
                 loop.schedule(afterSeconds: Double(milliseconds) / 1000) { callback(userData) }
                 return 0
-            }))
+            },
+            post: nil,
+            call: nil))
         return table
     }()
 

@@ -124,7 +124,8 @@ final class PluginRequestHandler: RequestHandler {
             body: berth_str(request.data), request_id: berth_str(request.id), headers: berth_str(request.headers),
             host: hostTable,
             host_private: Unmanaged.passUnretained(context).toOpaque(),
-            peer_pid: request.peer.pid, peer_uid: request.peer.uid, peer_gid: request.peer.gid)
+            peer_pid: request.peer.pid, peer_uid: request.peer.uid, peer_gid: request.peer.gid,
+            caller: berth_str(), traceparent: berth_str(), remaining_ms: 0)
         context.begin(id: request.id, data: request.data, dataSpansLines: request.spansLines, route: route)
         if let watchdog = route.watchdog {
             // While the handler runs, the connection's output is not

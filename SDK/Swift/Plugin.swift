@@ -70,7 +70,8 @@ public final class Plugin: @unchecked Sendable {
             init: pluginInit,
             shutdown: pluginShutdown,
             route_policies: policies,
-            route_policy_size: UInt32(MemoryLayout<berth_route_policy>.size)))
+            route_policy_size: UInt32(MemoryLayout<berth_route_policy>.size),
+            health: nil))
     }
 
     /// The `const berth_plugin *` to return from `berth_plugin_entry`.

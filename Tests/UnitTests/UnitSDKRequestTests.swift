@@ -61,7 +61,8 @@ private func call(_ handler: @escaping Routes.Handler, method: String = "GET", p
                     method: str(0), path: str(1), query: str(2),
                     params: paramBuffer.baseAddress, param_count: paramBuffer.count,
                     body: str(3), request_id: str(4), headers: str(5),
-                    host: UnsafePointer(api), host_private: nil, peer_pid: 0, peer_uid: 0, peer_gid: 0)
+                    host: UnsafePointer(api), host_private: nil, peer_pid: 0, peer_uid: 0, peer_gid: 0,
+                    caller: berth_str(), traceparent: berth_str(), remaining_ms: 0)
                 handleRequest(&request, Unmanaged.passUnretained(box).toOpaque())
             }
         }

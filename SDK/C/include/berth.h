@@ -141,6 +141,24 @@ typedef struct berth_request {
     int32_t peer_pid;
     uint32_t peer_uid;
     uint32_t peer_gid;
+
+    /* Added in ABI 1.2 (check with BERTH_REQUEST_HAS): who called, by the
+     * name of the token the request carried, never the token itself:
+     * "admin" (the host's admin token), "token:NAME" (a tokens-file line
+     * with name=NAME), "token" (a tokens-file line without a name),
+     * "plugin:NAME" (another plugin calling through berth_host_api.call,
+     * with the identity the host issued it), or empty (a public route
+     * called without a token). See docs/security.md#who-called. */
+    berth_str caller;
+    /* The request's W3C trace context as this request continues it: a
+     * "traceparent" value (00-<trace id>-<span id>-<flags>) whose span id
+     * is this request's own; empty when tracing is off and the request
+     * carried none. Calls made for this request carry it on. */
+    berth_str traceparent;
+    /* Milliseconds left of this request's time limit when the handler was
+     * called: the route's limit or the caller's deadline, whichever ends
+     * first; 0 when it has none. */
+    uint32_t remaining_ms;
 } berth_request;
 
 /* True when the host filled `field` of `req` (added in a later minor ABI). */
@@ -156,6 +174,11 @@ typedef void (*berth_handler_fn)(const berth_request *req, void *user_data);
 
 /* Route flags. */
 #define BERTH_ROUTE_PUBLIC 0x1u /* callable without auth_token */
+/* ABI 1.2: a call from another plugin to this route may be retried after a
+ * failure even when its method is not idempotent (POST, PATCH): the
+ * handler is safe to run twice. GET, HEAD, OPTIONS, PUT and DELETE are
+ * retryable without it. A host before 1.2 ignores the flag. */
+#define BERTH_ROUTE_RETRYABLE 0x2u
 
 typedef struct berth_route {
     /* "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD" or "OPTIONS". */
@@ -186,6 +209,77 @@ typedef struct berth_route_policy {
      * caller gets 504 but the worker goes on. */
     uint32_t timeout_ms;
 } berth_route_policy;
+
+/* ABI 1.2: a call to another plugin on this host (berth_host_api.call). */
+typedef struct berth_call {
+    /* sizeof(berth_call) as the plugin compiled it. */
+    uint32_t size;
+    /* The service: a plugin's name ("greeter"). NUL-terminated. */
+    const char *service;
+    /* "GET", "POST", ... as in berth_route. NUL-terminated. */
+    const char *method;
+    /* The path, with an optional "?query" ("/hello/bob"). */
+    berth_str path;
+    /* One JSON value sent as the request's "data"; len 0: none. */
+    berth_str data;
+    /* A JSON object sent as the request's "headers"; len 0: none. A
+     * "traceparent" here is replaced by the host's continuation of the
+     * trace (see docs/calls.md#tracing). */
+    berth_str headers;
+    /* The call's deadline in milliseconds from now, across every attempt;
+     * 0: what remains of the parent request's time limit, or 30 000 when
+     * the call has no parent. Longer than the parent's remaining time is
+     * cut to it. */
+    uint32_t timeout_ms;
+    /* BERTH_CALL_* flags. */
+    uint32_t flags;
+} berth_call;
+
+/* berth_call.flags: this call may be retried even though its method is
+ * not idempotent (the callee's route may also say so: BERTH_ROUTE_RETRYABLE). */
+#define BERTH_CALL_RETRYABLE 0x1u
+/* berth_call.flags: never retry this call. */
+#define BERTH_CALL_NO_RETRY 0x2u
+
+/* How a call ended, handed to its callback. Valid only during the
+ * callback: copy what you keep. */
+typedef struct berth_call_result {
+    /* sizeof(berth_call_result) as the host filled it. */
+    uint32_t size;
+    /* The callee's status (200, 404, ...) or the host's when the call did
+     * not get an answer from the callee: see `error_code`. */
+    int32_t status;
+    /* The callee's "data" as raw JSON when it answered without an error;
+     * empty otherwise. */
+    berth_str data;
+    /* Empty on success. Otherwise the callee's error code, or one of the
+     * host's, which a handler can tell apart:
+     *   "service_unknown"  (502) no plugin of that name is loaded here
+     *   "unavailable"      (503) the plugin is known but none of its
+     *                            workers is serving (failed, restarting)
+     *   "circuit_open"     (503) the callee failed repeatedly; calls are
+     *                            refused at once until a probe succeeds
+     *   "overflow"         (503) too many calls to it in flight already
+     *   "timeout"          (504) the deadline passed before an answer
+     *   "call_loop"        (508) the hop limit: calls calling calls
+     *   "cancelled"        (499) the parent request's client went away
+     *   "bad_call"         (400) the call itself is malformed (message says)
+     *   "bad_answer"       (502) the callee's answer could not be read */
+    berth_str error_code;
+    berth_str error_message;
+    /* 1 when the host made the answer (the codes above), 0 when the
+     * callee did. */
+    uint32_t from_host;
+    /* How many times the call was sent (1 + retries); 0 when it never
+     * left (service_unknown, circuit_open, ...). */
+    uint32_t attempts;
+    /* The callee's instance that gave the answer (0-based), -1 if none. */
+    int32_t instance;
+} berth_call_result;
+
+/* Receives a call's result, exactly once, on the worker's loop thread,
+ * never before berth_host_api.call returned. */
+typedef void (*berth_call_done_fn)(const berth_call_result *result, void *user_data);
 
 /* Log levels for berth_host_api.log. */
 #define BERTH_LOG_DEBUG 0
@@ -265,6 +359,29 @@ typedef struct berth_host_api {
      * serves (in init). Pending callbacks do not run once the worker
      * exits. */
     int (*after)(uint32_t milliseconds, void (*callback)(void *user_data), void *user_data);
+
+    /* Calls `callback(user_data)` soon on the worker's loop thread, once.
+     * The one host function that may be called from ANY thread (a thread
+     * the plugin started, a Swift executor): it is how work done
+     * elsewhere comes back to the loop, where the other host functions
+     * may be called. Callbacks posted from one thread run in the order
+     * posted. Returns 0 when queued; non-zero (with a log line) before the
+     * worker serves. Pending callbacks do not run once the worker exits. */
+    int (*post)(void (*callback)(void *user_data), void *user_data);
+
+    /* Calls another plugin on this host (see docs/calls.md): sends
+     * `call` to one of its instances, over kept connections, with this
+     * plugin's service identity as the token, and calls `done` once with
+     * the result. `parent` is the deferred answer this call serves (or
+     * NULL): the call inherits its deadline (what remains of it), trace and
+     * hop count, and is cancelled when its client goes away. The host
+     * copies everything in `call` before returning. Loop thread only.
+     * Returns 0 when the call is under way, so `done` will run; non-zero,
+     * with a log line, when it is refused at once (another thread, NULL
+     * `call`, `done` or service, unknown `size`), and then `done` never
+     * runs. Every other failure, immediate ones included
+     * ("service_unknown", "circuit_open"), arrives through `done`. */
+    int (*call)(berth_deferred *parent, const berth_call *call, berth_call_done_fn done, void *user_data);
 } berth_host_api;
 
 /* True when `api` provides the member `field` (it was appended in a minor
@@ -302,6 +419,15 @@ typedef struct berth_plugin {
      * plugin compiled it (the table's stride). */
     const berth_route_policy *route_policies;
     uint32_t route_policy_size;
+
+    /* Added in ABI 1.2. Optional (NULL): the plugin's own health check,
+     * called on the loop thread between requests when the host asks
+     * (docs/operating.md#health). Return NULL when the plugin can serve,
+     * or a NUL-terminated reason when it cannot ("database unreachable");
+     * the host copies it at once. It must return within 100 ms (a hook
+     * that takes longer is reported NOT_SERVING "health check timed out"),
+     * and must not block: answer from what the plugin already knows. */
+    const char *(*health)(void);
 } berth_plugin;
 
 /* Fill the header fields of a descriptor. */

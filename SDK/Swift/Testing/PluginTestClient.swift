@@ -96,7 +96,8 @@ public struct PluginTestClient {
             body: arena.string(body), request_id: arena.string([]), headers: arena.string([]),
             host: TestHostTable.table,
             host_private: Unmanaged.passUnretained(answer).toOpaque(),
-            peer_pid: getpid(), peer_uid: getuid(), peer_gid: getgid())
+            peer_pid: getpid(), peer_uid: getuid(), peer_gid: getgid(),
+            caller: berth_str(), traceparent: berth_str(), remaining_ms: 0)
         withExtendedLifetime(answer) { route.handler(&request, route.userData) }
         return answer.finalResponse
     }

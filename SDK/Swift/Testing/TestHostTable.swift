@@ -87,7 +87,7 @@ enum TestHostTable {
                 let text = message.map { String(cString: $0) } ?? ""
                 FileHandle.standardError.write(Data("[plugin] \(names[level] ?? "error"): \(text)\n".utf8))
             },
-            defer: nil, deferred_respond: nil, deferred_respond_error: nil, after: nil))
+            defer: nil, deferred_respond: nil, deferred_respond_error: nil, after: nil, post: nil, call: nil))
         return UnsafePointer(table)
     }()
 }
