@@ -38,6 +38,13 @@ public struct Configuration {
     public var logLevel = "info"
     /// The tokens file (`--tokens`): scoped tokens besides the admin token.
     public var tokensFile: String?
+    /// Scopes each plugin's service identity carries when it calls other
+    /// plugins (the host settings file's "services"; docs/calls.md).
+    /// A plugin not named here carries none: only routes without a scope.
+    public var serviceScopes: [String: [String]] = [:]
+    /// Whether a request without a traceparent starts a new trace
+    /// (the host settings file's "tracing"; docs/calls.md#tracing).
+    public var tracing = false
 
     public init() {}
 

@@ -113,6 +113,8 @@ final class DeferredAnswer {
     private var early: ((DeferredReply) -> Void)?
     private var timer: EventLoop.TimerID?
     private var expired = false
+    /// What calls made for this request inherit (deadline, hops, trace).
+    var context = CallContext()
 
     init(route: String, limit: UInt32) {
         self.route = route
