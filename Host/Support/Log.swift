@@ -18,6 +18,10 @@ public enum Log {
     public nonisolated(unsafe) static var minimumLevel: Level = .info
     /// Who is logging when no plugin is named: "berth" in the host.
     public nonisolated(unsafe) static var source = "berth"
+    /// The trace of the request (or call) being handled, set by a worker
+    /// around a handler and the callbacks that serve a deferred request:
+    /// JSON lines written meanwhile carry its trace_id and span_id.
+    public nonisolated(unsafe) static var trace: TraceContext?
 
     public static func debug(_ message: @autoclosure () -> String, plugin: String? = nil) { write(.debug, message(), plugin) }
     public static func info(_ message: @autoclosure () -> String, plugin: String? = nil) { write(.info, message(), plugin) }
@@ -33,8 +37,9 @@ public enum Log {
             let tag = level.rawValue.uppercased()
             line = "\(Clock.iso8601()) \(tag)\(String(repeating: " ", count: 5 - tag.count)) [\(who)] \(message)\n"
         case .json:
+            let traced = trace.map { ",\"trace_id\":\"\($0.traceIDHex)\",\"span_id\":\"\($0.spanIDHex)\"" } ?? ""
             line = "{\"time\":\"\(Clock.iso8601())\",\"level\":\"\(level.rawValue)\",\"plugin\":\(JSONText.quote(who)),"
-                + "\"pid\":\(getpid()),\"message\":\(JSONText.quote(message))}\n"
+                + "\"pid\":\(getpid())\(traced),\"message\":\(JSONText.quote(message))}\n"
         }
         var bytes = Array(line.utf8)
         bytes.withUnsafeMutableBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
